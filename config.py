@@ -1,0 +1,83 @@
+"""Deployment settings: one class per environment, chosen by ``APP_SETTINGS`` (an import path).
+
+``APP_SETTINGS=config.ProductionConfig model-service serve`` selects a class; any single setting can
+then be overridden with an environment variable named ``MODEL_SERVICE_<SETTING>``, e.g.
+``MODEL_SERVICE_MAX_BATCH_ITEMS=500`` or ``MODEL_SERVICE_MODELS='[{"module_name": ..., ...}]'``
+(values are read as JSON when they parse as JSON, else as text). Settings are read once, at start-up.
+"""
+
+from __future__ import annotations
+
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    MODELS: list[dict[str, str]] = [
+        {"module_name": "iris_model.model", "class_name": "IrisModel"},
+    ]
+    """Model classes to load, as ``{"module_name": ..., "class_name": ...}`` pairs."""
+
+    LOAD_ENTRY_POINTS = True
+    """Also load every class registered under the entry-point group ``model_service.models``."""
+
+    STRICT_MODEL_LOADING = False
+    """When true, a model that fails to load stops the service instead of being reported."""
+
+    DEFAULT_VERSIONS: dict[str, str] = {}
+    """Pin the version served by ``/api/models/<name>/...`` per model; default: the highest loaded."""
+
+    REQUIRED_MODELS: list[str] = []
+    """Models that must be loaded for ``/api/health/ready`` to answer 200; empty: every model
+    that configuration or entry points name must have loaded."""
+
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    """Largest request body in bytes; a larger one gets 413."""
+
+    MAX_BATCH_ITEMS = 1000
+    """Most items in one batch request; a longer batch gets 413."""
+
+    MAX_FORM_FIELDS = 1000
+    """Most fields in a form-encoded body (werkzeug stops parsing past it)."""
+
+    BATCHING_ENABLED = True
+    """Gather concurrent single-item predictions for a model into one ``predict_batch`` call."""
+
+    MAX_BATCH_SIZE = 64
+    """Most items the batcher puts in one ``predict_batch`` call."""
+
+    MAX_BATCH_LATENCY_MS = 0.0
+    """How long the batcher waits for more items once one arrives; 0: never wait."""
+
+    ADMIN_TOKEN: str | None = None
+    """Bearer token that enables the model lifecycle API under ``/api/admin``; unset: disabled."""
+
+    LOG_LEVEL = "INFO"
+    """Level of the service's own log lines."""
+
+    LOG_FORMAT = "text"
+    """``text`` for people, ``json`` for log collectors (one JSON object per line)."""
+
+    JSON_SORT_KEYS = False
+    TESTING = False
+    DEBUG = False
+
+
+class DevelopmentConfig(Config):
+    """For a developer's machine: debug logging."""
+
+    LOG_LEVEL = "DEBUG"
+
+
+class TestingConfig(Config):
+    """For the test suite: Flask's testing mode, no entry-point discovery unless a test asks."""
+
+    TESTING = True
+    LOAD_ENTRY_POINTS = False
+
+
+class ProductionConfig(Config):
+    """For production: JSON logs for collectors."""
+
+    LOG_FORMAT = "json"
+

@@ -1,0 +1,43 @@
+"""REST routes: thin functions that parse, call the model layer and shape the response."""
+
+from __future__ import annotations
+
+from flask import Response, request
+
+from model_service.api import api
+from model_service.api.request_body import read_items
+from model_service.api.schemas import model_list_schema, model_metadata_schema
+from model_service.json_provider import dumps_bytes
+from model_service.runtime import current_runtime
+
+
+def json_response(value: object, status: int = 200) -> Response:
+    return Response(dumps_bytes(value), status=status, mimetype="application/json")
+
+
+@api.get("/models")
+def list_models() -> Response:
+    """Every loaded model, at its default version, with all versions loaded."""
+    models = current_runtime().manager.get_models()
+    return json_response(model_list_schema.dump({"models": models}))
+
+
+@api.get("/models/<name>/metadata", defaults={"version": None})
+@api.get("/models/<name>/versions/<version>/metadata")
+def model_metadata(name: str, version: str | None) -> Response:
+    """A model's description, input and output JSON schemas, model card and example input."""
+    metadata = current_runtime().manager.get_model_metadata(name, version)
+    return json_response(model_metadata_schema.dump(metadata))
+
+
+@api.post("/models/<name>/predict", defaults={"version": None})
+@api.post("/models/<name>/versions/<version>/predict")
+def predict(name: str, version: str | None) -> Response:
+    """Predict one item (JSON object or form fields) or a batch (JSON list, instances, CSV)."""
+    runtime = current_runtime()
+    served = runtime.manager.get_model(name, version)
+    items, batch = read_items(
+        request, served.input_schema.json_schema, runtime.settings["MAX_BATCH_ITEMS"]
+    )
+    results = runtime.predict(served, items, batch)
+    return json_response(results if batch else results[0])

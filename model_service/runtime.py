@@ -1,0 +1,33 @@
+"""What one app instance serves with: its settings, its models, and how it runs predictions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+
+from model_service import prediction
+from model_service.model_manager import ModelManager, ServedModel
+
+EXTENSION_KEY = "model_service"
+
+
+@dataclass
+class ServiceRuntime:
+    """Owned by the Flask app (``app.extensions["model_service"]``), one per process."""
+
+    settings: dict[str, Any]
+    manager: ModelManager
+    run_prediction: prediction.PredictBatch = field(default=prediction.call_model)
+
+    def predict(self, served: ServedModel, items: Sequence[Any], batch: bool) -> list[Any]:
+        """Validate, predict (through the batcher when it is on) and check ``items``."""
+        return prediction.predict(served, items, batch, run=self.run_prediction)
+
+
+def current_runtime() -> ServiceRuntime:
+    """The runtime of the app handling the current request."""
+    runtime: ServiceRuntime = current_app.extensions[EXTENSION_KEY]
+    return runtime

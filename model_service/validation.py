@@ -1,0 +1,411 @@
+"""Compile a model's ``schema.Schema`` once into a fast validator and a JSON schema.
+
+``Schema.validate`` stops at the first problem; a client wants every problem at once, each with the
+path of the field at fault. :func:`compile_schema` walks the schema tree once at load time and builds
+plain Python closures that check every field, collect every problem and convert JSON numbers the
+way a JSON client expects (an integer is a valid ``float``; NaN and infinities are not numbers).
+Parts it does not know are handed to ``schema`` itself, so no declaration is ever ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import schema as schema_lib
+
+from model_service.errors import ErrorDetail
+from model_service.fields import FieldValidator
+
+Path = tuple[str | int, ...]
+Check = Callable[[Any], Any]
+
+
+class _Invalid(Exception):
+    """Internal: the problems found under one node, with paths relative to it."""
+
+    def __init__(self, details: list[ErrorDetail]) -> None:
+        super().__init__(details)
+        self.details = details
+
+    @classmethod
+    def one(cls, message: str) -> _Invalid:
+        return cls([ErrorDetail((), message)])
+
+
+def _prefixed(prefix: str | int, details: list[ErrorDetail]) -> list[ErrorDetail]:
+    return [ErrorDetail((prefix, *detail.path), detail.message) for detail in details]
+
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class CompiledSchema:
+    """A schema ready for the hot path: ``validate`` and its published ``json_schema``."""
+
+    check: Check
+    json_schema: dict[str, Any]
+
+    def validate(self, value: Any) -> tuple[Any, list[ErrorDetail]]:
+        """Return ``(cleaned value, [])`` or ``(None, every problem found)``."""
+        try:
+            return self.check(value), []
+        except _Invalid as invalid:
+            return None, invalid.details
+
+
+def compile_schema(declared: Any) -> CompiledSchema:
+    """Build the validator and the JSON schema of a ``schema.Schema`` (or a bare declaration)."""
+    return CompiledSchema(check=_compile(declared), json_schema=to_json_schema(declared))
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def _type_name(value: Any) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return names.get(type(value), type(value).__name__)
+
+
+def _check_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Invalid.one(f"expected a number, got {_type_name(value)}")
+    if not math.isfinite(value):
+        raise _Invalid.one("expected a finite number, got NaN or infinity")
+    return float(value)
+
+
+def _check_int(value: Any) -> int:
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Invalid.one(f"expected an integer, got {_type_name(value)}")
+    return value
+
+
+def _check_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid.one(f"expected a boolean, got {_type_name(value)}")
+    return value
+
+
+def _check_type(expected: type) -> Check:
+    special = {float: _check_float, int: _check_int, bool: _check_bool}
+    if expected in special:
+        return special[expected]
+    readable = {str: "string", list: "array", dict: "object"}.get(expected, expected.__name__)
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, expected):
+            raise _Invalid.one(f"expected {readable}, got {_type_name(value)}")
+        return value
+
+    return check
+
+
+def _check_with_schema_lib(declared: Any) -> Check:
+    """Fallback for declarations this module does not model: let ``schema`` decide."""
+    wrapped = schema_lib.Schema(declared)
+
+    def check(value: Any) -> Any:
+        try:
+            return wrapped.validate(value)
+        except schema_lib.SchemaError as error:
+            raise _Invalid.one(_schema_error_message(error)) from None
+        except Exception as error:  # a validator that raised something else is still a refusal
+            raise _Invalid.one(f"rejected by {declared!r}: {error}") from None
+
+    return check
+
+
+def _schema_error_message(error: schema_lib.SchemaError) -> str:
+    messages = [message for message in error.errors if message] or [
+        message for message in error.autos if message
+    ]
+    return messages[-1] if messages else "invalid value"
+
+
+def _compile(declared: Any) -> Check:
+    if isinstance(declared, schema_lib.Schema) and type(declared) is schema_lib.Schema:
+        if isinstance(declared.schema, dict):
+            return _compile_dict(declared.schema, declared.ignore_extra_keys)
+        return _compile(declared.schema)
+    if isinstance(declared, dict):
+        return _compile_dict(declared, ignore_extra_keys=False)
+    if type(declared) in (list, tuple):
+        return _compile_list(declared)
+    if isinstance(declared, type):
+        return _check_type(declared)
+    if isinstance(declared, schema_lib.Or):  # before And: Or subclasses And
+        return _compile_or(declared)
+    if isinstance(declared, schema_lib.And):
+        return _compile_and([_compile(part) for part in declared.args if not _accepts_all(part)])
+    if isinstance(declared, FieldValidator):
+        return _check_field_validator(declared)
+    return _check_with_schema_lib(declared)
+
+
+def _accepts_all(declared: Any) -> bool:
+    """A documenting validator (``Unit``, ``Example``) that checks nothing costs nothing."""
+    return isinstance(declared, FieldValidator) and type(declared).validate is FieldValidator.validate
+
+
+def _check_field_validator(validator: FieldValidator) -> Check:
+    validate = validator.validate
+
+    def check(value: Any) -> Any:
+        try:
+            return validate(value)
+        except schema_lib.SchemaError as error:
+            raise _Invalid.one(_schema_error_message(error)) from None
+
+    return check
+
+
+def _compile_and(checks: list[Check]) -> Check:
+    if len(checks) == 1:
+        return checks[0]
+
+    def check(value: Any) -> Any:
+        for part in checks:
+            value = part(value)
+        return value
+
+    return check
+
+
+def _compile_or(declared: schema_lib.Or) -> Check:
+    options = declared.args
+    if all(_is_constant(option) for option in options):
+        allowed = [_constant_value(option) for option in options]
+
+        def check_enum(value: Any) -> Any:
+            for option in allowed:
+                if value == option and type(value) is type(option):
+                    return value
+            raise _Invalid.one(f"{value!r} is not one of {', '.join(map(repr, allowed))}")
+
+        return check_enum
+    checks = [_compile(option) for option in options]
+
+    def check(value: Any) -> Any:
+        problems: list[str] = []
+        for part in checks:
+            try:
+                return part(value)
+            except _Invalid as invalid:
+                problems.extend(detail.message for detail in invalid.details)
+        raise _Invalid.one("matches none of the allowed forms: " + "; ".join(problems))
+
+    return check
+
+
+def _compile_list(declared: list[Any] | tuple[Any, ...]) -> Check:
+    item_check = _compile(declared[0] if len(declared) == 1 else schema_lib.Or(*declared))
+    container = type(declared)
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, (list, tuple)):
+            raise _Invalid.one(f"expected an array, got {_type_name(value)}")
+        cleaned: list[Any] = []
+        details: list[ErrorDetail] = []
+        for index, item in enumerate(value):
+            try:
+                cleaned.append(item_check(item))
+            except _Invalid as invalid:
+                details.extend(_prefixed(index, invalid.details))
+        if details:
+            raise _Invalid(details)
+        return container(cleaned)
+
+    return check
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str
+    check: Check
+    required: bool
+    default: Any
+
+
+def _key_name(key: Any) -> Any:
+    if isinstance(key, schema_lib.Optional):
+        return _key_name(key.schema)
+    if isinstance(key, schema_lib.Literal):
+        return key.schema
+    return key
+
+
+def _compile_dict(declared: dict[Any, Any], ignore_extra_keys: bool) -> Check:
+    fields: list[_Field] = []
+    extra_values: Check | None = None
+    for key, value_schema in declared.items():
+        if isinstance(key, schema_lib.Hook):
+            continue
+        name = _key_name(key)
+        if name in (str, object):
+            extra_values = _compile(value_schema)
+            continue
+        if not isinstance(name, str):
+            raise TypeError(f"Input schema keys must be field names (strings), not {name!r}.")
+        optional = isinstance(key, schema_lib.Optional)
+        default = getattr(key, "default", _MISSING) if optional else _MISSING
+        fields.append(_Field(name, _compile(value_schema), not optional, default))
+    known = {field.name for field in fields}
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise _Invalid.one(f"expected an object, got {_type_name(value)}")
+        cleaned: dict[str, Any] = {}
+        details: list[ErrorDetail] = []
+        for field in fields:
+            if field.name not in value:
+                if field.required:
+                    details.append(ErrorDetail((field.name,), "required field is missing"))
+                elif field.default is not _MISSING:
+                    default = field.default
+                    cleaned[field.name] = default() if callable(default) else default
+                continue
+            try:
+                cleaned[field.name] = field.check(value[field.name])
+            except _Invalid as invalid:
+                details.extend(_prefixed(field.name, invalid.details))
+        for name in value.keys() - known:
+            if extra_values is not None:
+                try:
+                    cleaned[name] = extra_values(value[name])
+                except _Invalid as invalid:
+                    details.extend(_prefixed(name, invalid.details))
+            elif not ignore_extra_keys:
+                details.append(ErrorDetail((name,), "unexpected field (not in the input schema)"))
+        if details:
+            raise _Invalid(details)
+        return cleaned
+
+    return check
+
+
+def _is_constant(declared: Any) -> bool:
+    if isinstance(declared, schema_lib.Literal):
+        return True
+    return declared is None or type(declared) in (str, int, float, bool)
+
+
+def _constant_value(declared: Any) -> Any:
+    return declared.schema if isinstance(declared, schema_lib.Literal) else declared
+
+
+# --- JSON schema export -----------------------------------------------------------------------
+
+_JSON_TYPES = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    list: "array",
+    dict: "object",
+}
+
+
+def to_json_schema(declared: Any) -> dict[str, Any]:
+    """The JSON schema (draft 2020-12 compatible subset) a client sees for ``declared``."""
+    exported = _export(declared)
+    if isinstance(declared, schema_lib.Schema):
+        if declared.name:
+            exported["title"] = declared.name
+        if declared.description:
+            exported["description"] = declared.description
+    return exported
+
+
+def _export(declared: Any) -> dict[str, Any]:
+    if isinstance(declared, schema_lib.Schema) and type(declared) is schema_lib.Schema:
+        if isinstance(declared.schema, dict):
+            return _export_dict(declared.schema, declared.ignore_extra_keys)
+        return _export(declared.schema)
+    if isinstance(declared, dict):
+        return _export_dict(declared, ignore_extra_keys=False)
+    if type(declared) in (list, tuple):
+        items = declared[0] if len(declared) == 1 else schema_lib.Or(*declared)
+        return {"type": "array", "items": _export(items)}
+    if isinstance(declared, type):
+        return {"type": _JSON_TYPES[declared]} if declared in _JSON_TYPES else {}
+    if isinstance(declared, schema_lib.Or):  # before And: Or subclasses And
+        return _export_or(declared)
+    if isinstance(declared, schema_lib.And):
+        return _merge([_export(part) for part in declared.args])
+    if isinstance(declared, schema_lib.Regex):
+        return {"type": "string", "pattern": declared.pattern_str}
+    if _is_constant(declared):
+        return {"const": _constant_value(declared)}
+    if hasattr(declared, "json_schema") and callable(declared.json_schema):
+        return dict(declared.json_schema())
+    return {}  # a plain callable: validated, but has no JSON schema equivalent
+
+
+def _export_or(declared: schema_lib.Or) -> dict[str, Any]:
+    if all(_is_constant(option) for option in declared.args):
+        values = [_constant_value(option) for option in declared.args]
+        exported: dict[str, Any] = {"enum": values}
+        types = {_JSON_TYPES.get(type(value)) for value in values}
+        if len(types) == 1 and None not in types:
+            exported["type"] = types.pop()
+        return exported
+    options = [_export(option) for option in declared.args]
+    return {"anyOf": options}
+
+
+def _merge(fragments: list[dict[str, Any]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for fragment in fragments:
+        for key, value in fragment.items():
+            if key in merged and merged[key] != value:
+                return {"allOf": [fragment for fragment in fragments if fragment]}
+            merged[key] = value
+    if merged.get("type") == "array":
+        for string_key, array_key in (("minLength", "minItems"), ("maxLength", "maxItems")):
+            if string_key in merged:
+                merged[array_key] = merged.pop(string_key)
+    return merged
+
+
+def _export_dict(declared: dict[Any, Any], ignore_extra_keys: bool) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    additional: Any = ignore_extra_keys
+    for key, value_schema in declared.items():
+        if isinstance(key, schema_lib.Hook):
+            continue
+        name = _key_name(key)
+        if name in (str, object):
+            additional = _export(value_schema) or True
+            continue
+        field = _export(value_schema)
+        literal = key.schema if isinstance(key, schema_lib.Optional) else key
+        if isinstance(literal, schema_lib.Literal):
+            if literal.description:
+                field["description"] = literal.description
+            if literal.title:
+                field["title"] = literal.title
+        if isinstance(key, schema_lib.Optional):
+            default = getattr(key, "default", _MISSING)
+            if default is not _MISSING and not callable(default):
+                field["default"] = default
+        else:
+            required.append(name)
+        properties[name] = field
+    exported: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        exported["required"] = required
+    exported["additionalProperties"] = additional
+    return exported

@@ -1,0 +1,52 @@
+"""Fixtures in layers: settings -> manager (toy models) -> app -> client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from model_service import create_app
+from model_service.model_manager import ModelManager
+from tests.fixtures import EchoModel, EchoModelV2, ErrorModel, WrongOutputModel, entry
+
+TOY_MODELS = [EchoModel, EchoModelV2, ErrorModel, WrongOutputModel]
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings come from the test, never from the developer's shell."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("MODEL_SERVICE_") or name == "APP_SETTINGS":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("APP_SETTINGS", "config.TestingConfig")
+
+
+@pytest.fixture
+def settings() -> dict[str, Any]:
+    return {
+        "MODELS": [entry(model) for model in TOY_MODELS],
+        "LOAD_ENTRY_POINTS": False,
+        "BATCHING_ENABLED": False,
+    }
+
+
+@pytest.fixture
+def app(settings: dict[str, Any]) -> Iterator[Flask]:
+    yield create_app(settings)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def manager(app: Flask) -> ModelManager:
+    manager: ModelManager = app.extensions["model_service"].manager
+    return manager
