@@ -3,11 +3,11 @@
 ``APP_SETTINGS=config.ProductionConfig model-service serve`` selects a class; any single setting can
 then be overridden with an environment variable named ``MODEL_SERVICE_<SETTING>``, e.g.
 ``MODEL_SERVICE_MAX_BATCH_ITEMS=500`` or ``MODEL_SERVICE_MODELS='[{"module_name": ..., ...}]'``
-(values are read as JSON when they parse as JSON, else as text). Settings are read once, at start-up.
+(values are read as JSON when they parse as JSON, else as text). Settings are read once, at
+start-up.
 """
 
 from __future__ import annotations
-
 
 
 class Config:
@@ -25,7 +25,7 @@ class Config:
     """When true, a model that fails to load stops the service instead of being reported."""
 
     DEFAULT_VERSIONS: dict[str, str] = {}
-    """Pin the version served by ``/api/models/<name>/...`` per model; default: the highest loaded."""
+    """Pin the version served by ``/api/models/<name>/...`` per model; default: the highest."""
 
     REQUIRED_MODELS: list[str] = []
     """Models that must be loaded for ``/api/health/ready`` to answer 200; empty: every model
@@ -48,6 +48,18 @@ class Config:
 
     MAX_BATCH_LATENCY_MS = 0.0
     """How long the batcher waits for more items once one arrives; 0: never wait."""
+
+    PREDICTION_TIMEOUT_S = 30.0
+    """A prediction still running after this many seconds answers 504 to its client."""
+
+    MAX_JSON_DEPTH = 32
+    """Deepest nesting of arrays and objects accepted in a JSON body."""
+
+    MAX_STRING_LENGTH = 10_000
+    """Longest string accepted in any input field."""
+
+    RATE_LIMIT: str | None = None
+    """Per-client rate limit in Flask-Limiter notation (``"100/second"``); unset: no limit."""
 
     ADMIN_TOKEN: str | None = None
     """Bearer token that enables the model lifecycle API under ``/api/admin``; unset: disabled."""
@@ -80,4 +92,3 @@ class ProductionConfig(Config):
     """For production: JSON logs for collectors."""
 
     LOG_FORMAT = "json"
-

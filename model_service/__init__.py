@@ -28,11 +28,13 @@ def create_app(
         by default one is built and loads the configured models.
     """
     from model_service import (
+        admin,
         batching,
         error_handlers,
         metrics,
         observability,
         openapi,
+        security,
         v2,
         views,
     )
@@ -47,10 +49,12 @@ def create_app(
         manager = build_manager(resolved)
     app.extensions[EXTENSION_KEY] = ServiceRuntime(settings=resolved, manager=manager)
     observability.init_app(app)
+    security.init_app(app)
     metrics.init_app(app)
     batching.init_app(app)
     error_handlers.register_error_handlers(app)
     app.register_blueprint(api)
+    admin.init_app(app)
     openapi.init_app(app)
     v2.init_app(app)
     views.init_app(app)

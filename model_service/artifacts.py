@@ -2,7 +2,8 @@
 
 A training script saves the fitted estimator with :func:`save_artifact`, which writes beside it a
 small JSON record: the file's sha256, the scikit-learn version it was trained with and the held-out
-metrics. :func:`load_artifact` refuses a missing or changed file (unpickling a tampered file runs its
+metrics. :func:`load_artifact` refuses a missing or changed file (unpickling a tampered file runs
+its
 code) and a scikit-learn version other than the training one, each with a message that names the
 file and says what to do.
 """
@@ -39,7 +40,9 @@ def save_artifact(estimator: Any, artifact: Path, **record: Any) -> dict[str, An
         "sklearn_version": sklearn.__version__,
         **record,
     }
-    artifact_record_path(artifact).write_text(json.dumps(full_record, indent=2, sort_keys=True) + "\n")
+    artifact_record_path(artifact).write_text(
+        json.dumps(full_record, indent=2, sort_keys=True) + "\n"
+    )
     return full_record
 
 

@@ -71,7 +71,9 @@ def coerce_value(raw: str | Sequence[str], field_schema: Mapping[str, Any]) -> A
         if len(parts) == 1 and isinstance(parts[0], str) and not isinstance(raw, str):
             parts = _split_list(parts[0])
         item_schema = field_schema.get("items", {})
-        return [part if not isinstance(part, str) else coerce_value(part, item_schema) for part in parts]
+        return [
+            part if not isinstance(part, str) else coerce_value(part, item_schema) for part in parts
+        ]
     text = raw if isinstance(raw, str) else (raw[-1] if raw else "")
     if kind == "number":
         return _to_number(text)
@@ -81,7 +83,9 @@ def coerce_value(raw: str | Sequence[str], field_schema: Mapping[str, Any]) -> A
         return _to_boolean(text)
     if "enum" in field_schema and kind is None:
         for option in field_schema["enum"]:
-            if str(option) == text or (isinstance(option, bool) and str(option).lower() == text.lower()):
+            if str(option) == text or (
+                isinstance(option, bool) and str(option).lower() == text.lower()
+            ):
                 return option
     return text
 

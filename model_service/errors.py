@@ -1,7 +1,8 @@
 """The service's domain errors.
 
-Each error carries the HTTP status it maps to as a plain :class:`http.HTTPStatus`, so the model layer
-stays free of any web framework; the blueprints turn them into the one JSON error shape in one place.
+Each error carries the HTTP status it maps to as a plain :class:`http.HTTPStatus`, so the model
+layer stays free of any web framework; the blueprints turn them into the one JSON error shape in
+one place.
 """
 
 from __future__ import annotations
@@ -90,6 +91,27 @@ class PredictionError(ServingError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, [], HTTPStatus.INTERNAL_SERVER_ERROR, "prediction_error")
+
+
+class PredictionTimeout(ServingError):
+    """Raised when a prediction takes longer than ``PREDICTION_TIMEOUT_S`` (504)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, [], HTTPStatus.GATEWAY_TIMEOUT, "prediction_timeout")
+
+
+class Unauthorized(ServingError):
+    """Raised when an admin request has no bearer token (401)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, [], HTTPStatus.UNAUTHORIZED, "unauthorized")
+
+
+class Forbidden(ServingError):
+    """Raised when an admin request's token is wrong or the admin API is disabled (403)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, [], HTTPStatus.FORBIDDEN, "forbidden")
 
 
 class ModelLoadError(Exception):

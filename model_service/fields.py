@@ -1,7 +1,8 @@
 """Validators that model authors put in their ``schema.Schema`` and that also export JSON schema.
 
 The ``schema`` package exports types, enums, optional keys with defaults and regular expressions to
-JSON schema, but a bound written as a callable (``And(float, lambda x: 0 <= x <= 100)``) exports as a
+JSON schema, but a bound written as a callable (``And(float, lambda x: 0 <= x <= 100)``) exports as
+a
 bare ``number``. Each validator here validates exactly like a callable would *and* carries the JSON
 schema fragment that describes it, so the API, the web form and the OpenAPI document all see it::
 

@@ -39,4 +39,4 @@ class OrjsonProvider(JSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         value = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(dumps_bytes(value), mimetype=self.mimetype)
+        return Response(dumps_bytes(value), mimetype=self.mimetype)

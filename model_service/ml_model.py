@@ -99,4 +99,3 @@ class MLModel(ABC):
         for attribute in ("input_schema", "output_schema"):
             if not isinstance(getattr(cls, attribute, None), Schema):
                 raise ModelLoadError(f"{where} must declare '{attribute}' as a schema.Schema.")
-

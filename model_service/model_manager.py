@@ -116,7 +116,9 @@ class ModelManager:
             if self.strict:
                 raise
             name = getattr(model_class, "qualified_name", None)
-            failure = LoadFailure(source, _describe_error(error), name if isinstance(name, str) else None)
+            failure = LoadFailure(
+                source, _describe_error(error), name if isinstance(name, str) else None
+            )
             self.failures.append(failure)
             logger.error("Model %s failed to load: %s", source, failure.error)
             logger.debug("Traceback of the failed load:\n%s", traceback.format_exc())
@@ -136,7 +138,9 @@ class ModelManager:
         except ModelLoadError:
             raise
         except Exception as error:
-            raise ModelLoadError(f"{source} raised while loading: {_describe_error(error)}") from error
+            raise ModelLoadError(
+                f"{source} raised while loading: {_describe_error(error)}"
+            ) from error
         served = ServedModel(
             model=model,
             source=source,

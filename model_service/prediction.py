@@ -44,7 +44,9 @@ def call_model(served: ServedModel, items: list[dict[str, Any]]) -> list[Any]:
     try:
         results = served.model.predict_batch(items)
     except Exception:
-        logger.exception("Model %s %s raised while predicting", served.qualified_name, served.version)
+        logger.exception(
+            "Model %s %s raised while predicting", served.qualified_name, served.version
+        )
         raise PredictionError(
             f"Model {served.qualified_name} {served.version} failed while predicting; the "
             "error is logged under this request's id."
@@ -90,6 +92,6 @@ def predict(
     batch: bool,
     run: PredictBatch = call_model,
 ) -> list[Any]:
-    """Validate ``items``, predict them with ``run`` (the batcher or a direct call), check results."""
+    """Validate ``items``, predict them with ``run`` (batcher or direct call), check results."""
     cleaned = validate_items(served, items, batch)
     return check_outputs(served, run(served, cleaned))

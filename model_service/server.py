@@ -9,7 +9,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 
-class ModelServiceApplication(BaseApplication):  # type: ignore[misc]
+class ModelServiceApplication(BaseApplication):
     """gunicorn application whose WSGI app is built by :func:`model_service.create_app`.
 
     :param options: gunicorn settings (``bind``, ``workers``, ``worker_class``, ``preload_app``...).

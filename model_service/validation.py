@@ -1,7 +1,8 @@
 """Compile a model's ``schema.Schema`` once into a fast validator and a JSON schema.
 
 ``Schema.validate`` stops at the first problem; a client wants every problem at once, each with the
-path of the field at fault. :func:`compile_schema` walks the schema tree once at load time and builds
+path of the field at fault. :func:`compile_schema` walks the schema tree once at load time and
+builds
 plain Python closures that check every field, collect every problem and convert JSON numbers the
 way a JSON client expects (an integer is a valid ``float``; NaN and infinities are not numbers).
 Parts it does not know are handed to ``schema`` itself, so no declaration is ever ignored.
@@ -102,7 +103,7 @@ def _check_type(expected: type) -> Check:
     special = {float: _check_float, int: _check_int, bool: _check_bool}
     if expected in special:
         return special[expected]
-    readable = {str: "string", list: "array", dict: "object"}.get(expected, expected.__name__)
+    readable = _JSON_TYPES.get(expected, expected.__name__)
 
     def check(value: Any) -> Any:
         if not isinstance(value, expected):
@@ -156,7 +157,9 @@ def _compile(declared: Any) -> Check:
 
 def _accepts_all(declared: Any) -> bool:
     """A documenting validator (``Unit``, ``Example``) that checks nothing costs nothing."""
-    return isinstance(declared, FieldValidator) and type(declared).validate is FieldValidator.validate
+    return (
+        isinstance(declared, FieldValidator) and type(declared).validate is FieldValidator.validate
+    )
 
 
 def _check_field_validator(validator: FieldValidator) -> Check:

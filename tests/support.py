@@ -42,7 +42,9 @@ class RunningService:
         return self.base_url + path
 
 
-def wait_until_up(base_url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
+def wait_until_up(
+    base_url: str, process: subprocess.Popen[bytes], timeout: float, log: Path
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -73,7 +75,9 @@ def run_service(
         argv += list(args)
     else:
         argv = [part.replace("{port}", str(port)) for part in command]
-    log_file = tempfile.NamedTemporaryFile(prefix="model-service-", suffix=".log", delete=False)
+    log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in the finally below)
+        prefix="model-service-", suffix=".log", delete=False
+    )
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     process = subprocess.Popen(
         argv,

@@ -26,7 +26,9 @@ def ready() -> Response:
     required = runtime.settings.get("REQUIRED_MODELS") or []
     reasons = [f"required model '{name}' is not loaded" for name in required if name not in names]
     if not required:
-        reasons += [f"{failure.source} failed to load: {failure.error}" for failure in manager.failures]
+        reasons += [
+            f"{failure.source} failed to load: {failure.error}" for failure in manager.failures
+        ]
     if not served:
         reasons.append("no model is loaded")
     body = {

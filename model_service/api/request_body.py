@@ -75,8 +75,7 @@ def _json_items(body: bytes, input_json_schema: Mapping[str, Any]) -> tuple[list
             return instances, True
         return [document], False
     raise InvalidInput(
-        "The JSON body must be an object (one item), a list of objects, or "
-        '{"instances": [...]}.',
+        'The JSON body must be an object (one item), a list of objects, or {"instances": [...]}.',
         [ErrorDetail((), f"got a JSON {type(document).__name__}")],
     )
 
@@ -85,7 +84,9 @@ def _form_item(request: Request, input_json_schema: Mapping[str, Any]) -> dict[s
     fields = {name: request.form.getlist(name) for name in request.form}
     item, problems = coerce_fields(fields, input_json_schema)
     if problems:
-        raise InvalidInput("Some form fields cannot be converted to their declared types.", problems)
+        raise InvalidInput(
+            "Some form fields cannot be converted to their declared types.", problems
+        )
     return item
 
 
@@ -105,7 +106,10 @@ def _csv_items(
     if unknown and known:
         raise InvalidInput(
             "The CSV header names fields the model does not take.",
-            [ErrorDetail((name,), "unexpected column (not in the input schema)") for name in unknown],
+            [
+                ErrorDetail((name,), "unexpected column (not in the input schema)")
+                for name in unknown
+            ],
         )
     items: list[dict[str, Any]] = []
     problems: list[ErrorDetail] = []

@@ -63,7 +63,7 @@ class IrisModel(MLModel):
         return [
             {
                 "species": SPECIES[int(row.argmax())],
-                "probabilities": dict(zip(SPECIES, row.tolist())),
+                "probabilities": dict(zip(SPECIES, row.tolist(), strict=True)),
             }
             for row in probabilities
         ]

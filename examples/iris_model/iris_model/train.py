@@ -31,7 +31,10 @@ def train(artifact: Path = ARTIFACT) -> dict[str, Any]:
         data.data, data.target, test_size=0.3, random_state=SEED, stratify=data.target
     )
     pipeline = Pipeline(
-        [("scale", StandardScaler()), ("classify", LogisticRegression(max_iter=1000, random_state=SEED))]
+        [
+            ("scale", StandardScaler()),
+            ("classify", LogisticRegression(max_iter=1000, random_state=SEED)),
+        ]
     )
     pipeline.fit(x_train, y_train)
     predicted = pipeline.predict(x_test)
@@ -51,12 +54,17 @@ def train(artifact: Path = ARTIFACT) -> dict[str, Any]:
             },
         },
         feature_importances={
-            name: round(float(value / importance.sum()), 4) for name, value in zip(FEATURES, importance)
+            name: round(float(value / importance.sum()), 4)
+            for name, value in zip(FEATURES, importance, strict=True)
         },
-        training_means={name: round(float(value), 4) for name, value in zip(FEATURES, x_train.mean(axis=0))},
+        training_means={
+            name: round(float(value), 4)
+            for name, value in zip(FEATURES, x_train.mean(axis=0), strict=True)
+        },
     )
 
 
 if __name__ == "__main__":
     record = train()
-    print(f"Saved {ARTIFACT} (sha256 {record['sha256'][:12]}...), accuracy {record['metrics']['accuracy']}")
+    accuracy = record["metrics"]["accuracy"]
+    print(f"Saved {ARTIFACT} (sha256 {record['sha256'][:12]}...), accuracy {accuracy}")
