@@ -6,6 +6,7 @@ import multiprocessing
 
 import click
 
+from model_service.openapi import openapi_command
 from model_service.scaffold import new_model_command
 from model_service.server import ModelServiceApplication
 
@@ -48,3 +49,4 @@ def serve(
 
 
 main.add_command(new_model_command)
+main.add_command(openapi_command)

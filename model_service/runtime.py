@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,9 @@ from model_service.model_manager import ModelManager, ServedModel
 
 EXTENSION_KEY = "model_service"
 
+PredictionObserver = Callable[[ServedModel, int, float], None]
+"""Called after each successful prediction with the model, the item count and the seconds taken."""
+
 
 @dataclass
 class ServiceRuntime:
@@ -21,10 +25,16 @@ class ServiceRuntime:
     settings: dict[str, Any]
     manager: ModelManager
     run_prediction: prediction.PredictBatch = field(default=prediction.call_model)
+    prediction_observers: list[PredictionObserver] = field(default_factory=list)
 
     def predict(self, served: ServedModel, items: Sequence[Any], batch: bool) -> list[Any]:
         """Validate, predict (through the batcher when it is on) and check ``items``."""
-        return prediction.predict(served, items, batch, run=self.run_prediction)
+        started = time.perf_counter()
+        results = prediction.predict(served, items, batch, run=self.run_prediction)
+        elapsed = time.perf_counter() - started
+        for observe in self.prediction_observers:
+            observe(served, len(results), elapsed)
+        return results
 
 
 def current_runtime() -> ServiceRuntime:
