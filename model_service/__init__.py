@@ -6,12 +6,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from model_service.ml_model import MLModel
 from model_service.model_manager import ModelManager
-from model_service.runtime import EXTENSION_KEY, ServiceRuntime
-from model_service.settings import load_settings
+
+if TYPE_CHECKING:  # Flask is imported by create_app only: model packages need not load it
+    from flask import Flask
 
 __all__ = ["MLModel", "ModelManager", "create_app"]
 
@@ -27,6 +28,8 @@ def create_app(
     :param manager: an already loaded :class:`ModelManager` (tests, the preloading launcher);
         by default one is built and loads the configured models.
     """
+    from flask import Flask
+
     from model_service import (
         admin,
         batching,
@@ -40,6 +43,8 @@ def create_app(
     )
     from model_service.api import api
     from model_service.json_provider import OrjsonProvider
+    from model_service.runtime import EXTENSION_KEY, ServiceRuntime
+    from model_service.settings import load_settings
 
     resolved = load_settings(settings)
     app = Flask(__name__)

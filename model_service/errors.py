@@ -93,6 +93,18 @@ class PredictionError(ServingError):
         super().__init__(message, [], HTTPStatus.INTERNAL_SERVER_ERROR, "prediction_error")
 
 
+class ExplanationUnavailable(ServingError):
+    """Raised when a model declares it cannot be explained (404: the endpoint is off for it)."""
+
+    def __init__(self, name: str, version: str) -> None:
+        super().__init__(
+            f"Model '{name}' version '{version}' does not offer explanations.",
+            [],
+            HTTPStatus.NOT_FOUND,
+            "explanation_unavailable",
+        )
+
+
 class PredictionTimeout(ServingError):
     """Raised when a prediction takes longer than ``PREDICTION_TIMEOUT_S`` (504)."""
 

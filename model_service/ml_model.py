@@ -16,8 +16,9 @@ from typing import Any, ClassVar
 from schema import Schema
 
 from model_service.errors import ModelLoadError
+from model_service.explanations import Explanation, ExplanationError, baseline_substitution
 
-__all__ = ["MLModel", "ModelLoadError"]
+__all__ = ["Explanation", "MLModel", "ModelLoadError"]
 
 QUALIFIED_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$")
@@ -48,6 +49,8 @@ class MLModel(ABC):
     version: ClassVar[str]
     input_schema: ClassVar[Schema]
     output_schema: ClassVar[Schema]
+    explainable: ClassVar[bool] = True
+    """Set to ``False`` when explanations make no sense for the model (the endpoint is then off)."""
 
     @abstractmethod
     def predict(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -74,6 +77,32 @@ class MLModel(ABC):
     def example_input(self) -> dict[str, Any] | None:
         """One valid input item, used by the docs, the web form and Swagger's "try it out"."""
         return None
+
+    def baseline(self) -> dict[str, Any] | None:
+        """The reference input that explanations compare against, one value per field.
+
+        Defaults to the ``baseline`` mapping of :meth:`model_card` (training means and modes).
+        **Override this** to declare another reference.
+        """
+        card = self.model_card() or {}
+        baseline = card.get("baseline")
+        return dict(baseline) if isinstance(baseline, dict) else None
+
+    def explain(self, data: dict[str, Any]) -> Explanation:
+        """Why the model predicts what it does for ``data``: one contribution per input field.
+
+        The default sets each field in turn to its :meth:`baseline` value and measures the change
+        in the predicted class's probability (classification) or predicted number (regression),
+        in one :meth:`predict_batch` call. **Override this** with an exact method when the model
+        has one (for example coefficient x standardised value for a linear pipeline).
+        """
+        baseline = self.baseline()
+        if baseline is None:
+            raise ExplanationError(
+                "The model declares no baseline: override baseline() or put a 'baseline' "
+                "mapping of training means/modes in model_card()."
+            )
+        return baseline_substitution(self, data, baseline)
 
     @classmethod
     def check_declaration(cls) -> None:

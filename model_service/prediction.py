@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from model_service.errors import ErrorDetail, InvalidInput, PredictionError
+from model_service.errors import (
+    ErrorDetail,
+    ExplanationUnavailable,
+    InvalidInput,
+    PredictionError,
+)
 from model_service.model_manager import ServedModel
 
 logger = logging.getLogger(__name__)
@@ -95,3 +101,30 @@ def predict(
     """Validate ``items``, predict them with ``run`` (batcher or direct call), check results."""
     cleaned = validate_items(served, items, batch)
     return check_outputs(served, run(served, cleaned))
+
+
+def explain(served: ServedModel, items: Sequence[Any], batch: bool) -> list[dict[str, Any]]:
+    """Validate ``items`` like :func:`predict`, then explain each with the model's ``explain``."""
+    if not served.model.explainable:
+        raise ExplanationUnavailable(served.qualified_name, served.version)
+    explanations = []
+    for item in validate_items(served, items, batch):
+        try:
+            explanation = served.model.explain(item).to_dict()
+        except Exception:
+            logger.exception(
+                "Model %s %s raised while explaining", served.qualified_name, served.version
+            )
+            raise PredictionError(
+                f"Model {served.qualified_name} {served.version} failed to explain this input; "
+                "the error is logged under this request's id."
+            ) from None
+        explanation["prediction"] = check_outputs(served, [explanation["prediction"]])[0]
+        values = [explanation["explained_value"]]
+        values += [item["contribution"] for item in explanation["contributions"]]
+        if not all(math.isfinite(value) for value in values):
+            raise PredictionError(
+                f"Model {served.qualified_name} {served.version} produced a non-finite explanation."
+            )
+        explanations.append(explanation)
+    return explanations

@@ -36,6 +36,10 @@ class ServiceRuntime:
             observe(served, len(results), elapsed)
         return results
 
+    def explain(self, served: ServedModel, items: Sequence[Any], batch: bool) -> list[Any]:
+        """Validate and explain ``items`` (see :mod:`model_service.explanations`)."""
+        return prediction.explain(served, items, batch)
+
 
 def current_runtime() -> ServiceRuntime:
     """The runtime of the app handling the current request."""

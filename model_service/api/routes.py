@@ -6,7 +6,11 @@ from flask import Response, request
 
 from model_service.api import api
 from model_service.api.request_body import read_items
-from model_service.api.schemas import model_list_schema, model_metadata_schema
+from model_service.api.schemas import (
+    explanation_schema,
+    model_list_schema,
+    model_metadata_schema,
+)
 from model_service.json_provider import dumps_bytes
 from model_service.runtime import current_runtime
 
@@ -41,3 +45,16 @@ def predict(name: str, version: str | None) -> Response:
     )
     results = runtime.predict(served, items, batch)
     return json_response(results if batch else results[0])
+
+
+@api.post("/models/<name>/explain", defaults={"version": None})
+@api.post("/models/<name>/versions/<version>/explain")
+def explain(name: str, version: str | None) -> Response:
+    """Explain the prediction for one item or a batch: one contribution per input field."""
+    runtime = current_runtime()
+    served = runtime.manager.get_model(name, version)
+    items, batch = read_items(
+        request, served.input_schema.json_schema, runtime.settings["MAX_BATCH_ITEMS"]
+    )
+    explanations = explanation_schema.dump(runtime.explain(served, items, batch), many=True)
+    return json_response(explanations if batch else explanations[0])

@@ -11,6 +11,7 @@ from schema import And, Literal, Or, Schema
 
 from iris_model.features import FEATURES, SPECIES
 from model_service.artifacts import load_artifact
+from model_service.explanations import Contribution, Explanation
 from model_service.fields import Example, Range, Unit
 from model_service.ml_model import MLModel
 
@@ -67,6 +68,32 @@ class IrisModel(MLModel):
             }
             for row in probabilities
         ]
+
+    def explain(self, data: dict[str, Any]) -> Explanation:
+        """Exact for this linear pipeline: the predicted class's score (its log-odds up to a
+        constant shared by all classes) is ``sum(coef_j * z_j) + intercept`` in standardised
+        units ``z``, so field j contributes ``coef_j * (z_j - z_baseline_j)``."""
+        scaler = self._pipeline.named_steps["scale"]
+        classifier = self._pipeline.named_steps["classify"]
+        baseline = self._record["training_means"]
+        values = np.array([[data[name] for name in FEATURES]], dtype=float)
+        reference = np.array([[baseline[name] for name in FEATURES]], dtype=float)
+        standardised, standardised_reference = scaler.transform(values), scaler.transform(reference)
+        prediction = self.predict(data)
+        index = SPECIES.index(prediction["species"])
+        weights = classifier.coef_[index]
+        contributions = weights * (standardised[0] - standardised_reference[0])
+        score = float(classifier.decision_function(standardised)[0][index])
+        return Explanation(
+            method="linear_coefficients",
+            target=f"score[{prediction['species']}]",
+            prediction=prediction,
+            explained_value=score,
+            contributions=[
+                Contribution(name, data[name], baseline[name], float(value))
+                for name, value in zip(FEATURES, contributions, strict=True)
+            ],
+        )
 
     def model_card(self) -> dict[str, Any]:
         record = self._record
