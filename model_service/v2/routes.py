@@ -1,0 +1,98 @@
+"""V2 routes: thin functions that parse, call the model layer and shape the response."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from typing import Any
+
+from flask import Response, request
+
+from model_service.api import health
+from model_service.api.routes import json_response
+from model_service.errors import PayloadTooLarge
+from model_service.runtime import current_runtime
+from model_service.v2 import v2
+from model_service.v2.codec import decode_inputs, encode_outputs, select_outputs
+from model_service.v2.mapping import describe_model, mapping_for
+from model_service.v2.request_body import HEADER_LENGTH, read_infer_request
+
+SERVER_NAME = "model-service"
+
+
+def _server_version() -> str:
+    try:
+        return package_version(SERVER_NAME)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+_SERVER_METADATA = {"name": SERVER_NAME, "version": _server_version(), "extensions": []}
+
+
+@v2.get("")
+def server_metadata() -> Response:
+    """Server name, version and the protocol extensions it supports."""
+    return json_response(_SERVER_METADATA)
+
+
+@v2.get("/health/live")
+def server_live() -> Response:
+    """The process is up and answering."""
+    return json_response({"live": True})
+
+
+@v2.get("/health/ready")
+def server_ready() -> Response:
+    """200 when the service is ready to predict; 503, with the reasons, when it is not."""
+    api_answer = health.ready()
+    ready = api_answer.status_code == 200
+    body: dict[str, Any] = {"ready": ready}
+    if not ready:
+        body["reasons"] = (api_answer.get_json() or {}).get("reasons", [])
+    return json_response(body, status=200 if ready else 503)
+
+
+@v2.get("/models/<name>/ready", defaults={"version": None})
+@v2.get("/models/<name>/versions/<version>/ready")
+def model_ready(name: str, version: str | None) -> Response:
+    """A loaded model is ready (404 when it is not loaded)."""
+    served = current_runtime().manager.get_model(name, version)
+    return json_response({"name": served.qualified_name, "ready": True})
+
+
+@v2.get("/models/<name>", defaults={"version": None})
+@v2.get("/models/<name>/versions/<version>")
+def model_metadata(name: str, version: str | None) -> Response:
+    """The model's input and output tensors: names, datatypes, shapes (``-1``: any size)."""
+    manager = current_runtime().manager
+    served = manager.get_model(name, version)
+    versions = manager.get_model_metadata(name, served.version)["versions"]
+    return json_response(describe_model(served, versions))
+
+
+@v2.post("/models/<name>/infer", defaults={"version": None})
+@v2.post("/models/<name>/versions/<version>/infer")
+def infer(name: str, version: str | None) -> Response:
+    """Predict every row of the input tensors; answer one output tensor per output field."""
+    runtime = current_runtime()
+    served = runtime.manager.get_model(name, version)
+    mapping = mapping_for(served)
+    infer_request = read_infer_request(
+        request.get_data(cache=False), request.headers.get(HEADER_LENGTH)
+    )
+    outputs = select_outputs(served, mapping, infer_request.requested_outputs)
+    items = decode_inputs(served, mapping, infer_request.inputs)
+    limit = runtime.settings["MAX_BATCH_ITEMS"]
+    if len(items) > limit:
+        raise PayloadTooLarge(
+            f"The tensors hold {len(items)} rows; this service accepts at most {limit} per "
+            "request. Split them into smaller requests."
+        )
+    # zero rows are a valid tensor; they need no model call (some estimators refuse one)
+    results = runtime.predict(served, items, batch=True) if items else []
+    body: dict[str, Any] = {"model_name": served.qualified_name, "model_version": served.version}
+    if infer_request.id is not None:
+        body["id"] = infer_request.id
+    body["outputs"] = encode_outputs(served, outputs, results)
+    return json_response(body)
