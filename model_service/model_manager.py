@@ -123,9 +123,50 @@ class ModelManager:
             logger.error("Model %s failed to load: %s", source, failure.error)
             logger.debug("Traceback of the failed load:\n%s", traceback.format_exc())
 
-    def add_model_class(self, model_class: Any, source: str | None = None) -> ServedModel:
-        """Check, instantiate and register ``model_class``; return what is now served."""
-        source = source or _class_path(model_class)
+    def add_model_class(
+        self, model_class: Any, source: str | None = None, *, replace: bool = False
+    ) -> ServedModel:
+        """Check, instantiate and register ``model_class``; return what is now served.
+
+        The instance is built beside the served models and swapped in as a whole, so a request
+        never sees a half-loaded model.
+
+        :param replace: serve it in place of an already loaded model of the same name and
+            version (requests in flight finish on the old instance); otherwise that is an error.
+        """
+        served = self._build(model_class, source or _class_path(model_class))
+        self._register(served, replace=replace)
+        logger.info(
+            "Loaded model %s %s from %s in %.2f s",
+            served.qualified_name,
+            served.version,
+            served.source,
+            served.load_seconds,
+        )
+        return served
+
+    def reload(self, name: str, version: str | None = None) -> list[ServedModel]:
+        """Instantiate each loaded version of ``name`` (or only ``version``) again, so a model
+        whose artifacts were retrained re-reads them; swap them in together once all loaded.
+
+        :raises ModelNotFound: nothing of that name (and version) is loaded.
+        :raises ModelLoadError: a new instance failed; the old ones keep serving.
+        """
+        versions = self._models.get(name, {})
+        if not versions or (version is not None and version not in versions):
+            raise ModelNotFound(name, version)
+        old = [versions[version]] if version is not None else list(versions.values())
+        fresh = [self._build(type(served.model), served.source) for served in old]
+        with self._lock:
+            current = dict(self._models.get(name, {}))
+            # a version unloaded while the new instances loaded stays unloaded
+            current.update({s.version: s for s in fresh if s.version in current})
+            if current:
+                self._models = {**self._models, name: current}
+        logger.info("Reloaded model %s versions %s", name, [s.version for s in fresh])
+        return fresh
+
+    def _build(self, model_class: Any, source: str) -> ServedModel:
         if not (isinstance(model_class, type) and issubclass(model_class, MLModel)):
             raise InvalidModelClass(
                 f"{source} is not a subclass of model_service.MLModel, so it cannot be served. "
@@ -141,7 +182,7 @@ class ModelManager:
             raise ModelLoadError(
                 f"{source} raised while loading: {_describe_error(error)}"
             ) from error
-        served = ServedModel(
+        return ServedModel(
             model=model,
             source=source,
             input_schema=compile_schema(model_class.input_schema),
@@ -150,20 +191,11 @@ class ModelManager:
             model_card=model.model_card(),
             example_input=model.example_input(),
         )
-        self._register(served)
-        logger.info(
-            "Loaded model %s %s from %s in %.2f s",
-            served.qualified_name,
-            served.version,
-            source,
-            served.load_seconds,
-        )
-        return served
 
-    def _register(self, served: ServedModel) -> None:
+    def _register(self, served: ServedModel, *, replace: bool = False) -> None:
         with self._lock:
             versions = dict(self._models.get(served.qualified_name, {}))
-            if served.version in versions:
+            if served.version in versions and not replace:
                 raise ModelLoadError(
                     f"{served.source} declares {served.qualified_name} version {served.version}, "
                     f"which {versions[served.version].source} already serves. Give one of them "
@@ -224,6 +256,28 @@ class ModelManager:
     def served_models(self) -> list[ServedModel]:
         """Every loaded version of every model."""
         return [served for versions in self._models.values() for served in versions.values()]
+
+
+def import_model_class(spec: Mapping[str, str]) -> tuple[Any, str]:
+    """Import the class named by ``{"module_name", "class_name"}`` or ``{"entry_point": name}``
+    (a name in the ``model_service.models`` group); return it with a description of its source.
+
+    :raises ModelLoadError: the module, class or entry point does not exist or fails to import.
+    """
+    point_name = spec.get("entry_point")
+    if point_name is None:
+        return _import_class(spec), f"{spec.get('module_name')}.{spec.get('class_name')}"
+    points = [point for point in entry_points(group=ENTRY_POINT_GROUP) if point.name == point_name]
+    if not points:
+        raise ModelLoadError(
+            f"No entry point named '{point_name}' in the group '{ENTRY_POINT_GROUP}'. Is the "
+            "model package installed in this environment?"
+        )
+    source = f"entry point '{points[0].name}' ({points[0].value})"
+    try:
+        return points[0].load(), source
+    except Exception as error:
+        raise ModelLoadError(f"{source} failed to import: {_describe_error(error)}") from error
 
 
 def _import_class(entry: Mapping[str, str]) -> Any:
