@@ -61,6 +61,14 @@ class Config:
     RATE_LIMIT: str | None = None
     """Per-client rate limit in Flask-Limiter notation (``"100/second"``); unset: no limit."""
 
+    ADMIN_STATE_DIR: str | None = None
+    """Directory of the admin API's change log, shared by every worker of one service; unset: a
+    private temporary path chosen at start-up (shared by workers forked from the preloading
+    master)."""
+
+    CSP_OVERRIDES: dict[str, str] = {}
+    """Content-Security-Policy per URL path prefix, replacing the strict default for those pages."""
+
     ADMIN_TOKEN: str | None = None
     """Bearer token that enables the model lifecycle API under ``/api/admin``; unset: disabled."""
 

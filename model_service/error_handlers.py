@@ -19,11 +19,35 @@ from model_service.json_provider import dumps_bytes
 
 logger = logging.getLogger(__name__)
 
+MAX_DETAILS = 100
+"""Most problems listed in one error body; the rest are counted, so a hostile body stays cheap."""
+
+MAX_QUOTED = 200
+"""Longest text quoted back in an error (messages may quote what the client sent)."""
+
 _HTTP_ERROR_MESSAGES = {
+    429: "Too many requests from this client; retry after the seconds in the Retry-After header.",
     404: "No such endpoint. GET /api/models lists the models; /api/docs documents the API.",
     405: "This endpoint does not accept that HTTP method.",
     413: "The request body is larger than this service accepts.",
 }
+
+
+def _cut(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_QUOTED:
+        return value[: MAX_QUOTED - 1] + "…"
+    return value
+
+
+def _bounded(details: list[ErrorDetail]) -> list[dict[str, Any]]:
+    shown = [
+        {"path": [_cut(part) for part in detail.path], "message": _cut(detail.message)}
+        for detail in details[:MAX_DETAILS]
+    ]
+    if len(details) > MAX_DETAILS:
+        hidden = len(details) - MAX_DETAILS
+        shown.append({"path": [], "message": f"... and {hidden} more problem(s)"})
+    return shown
 
 
 def error_body(
@@ -34,8 +58,8 @@ def error_body(
         {
             "error": {
                 "type": error_type,
-                "message": message,
-                "details": [detail.to_dict() for detail in details or []],
+                "message": _cut(message),
+                "details": _bounded(list(details or [])),
                 "request_id": g.get("request_id", ""),
             }
         }

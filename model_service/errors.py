@@ -50,7 +50,8 @@ class ModelNotFound(ServingError):
     """Raised when no loaded model has the requested name or version (404)."""
 
     def __init__(self, name: str, version: str | None = None) -> None:
-        what = f"Model '{name}'" if version is None else f"Model '{name}' version '{version}'"
+        name = name[:80]
+        what = f"Model '{name}'" if version is None else f"Model '{name}' version '{version[:80]}'"
         super().__init__(
             f"{what} is not loaded. GET /api/models lists the models this service serves.",
             [],

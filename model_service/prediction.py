@@ -100,6 +100,8 @@ def predict(
 ) -> list[Any]:
     """Validate ``items``, predict them with ``run`` (batcher or direct call), check results."""
     cleaned = validate_items(served, items, batch)
+    if not cleaned:  # an empty batch: nothing to ask the model
+        return []
     return check_outputs(served, run(served, cleaned))
 
 

@@ -241,3 +241,25 @@ def test_health_reports_loaded_models(client: FlaskClient) -> None:
     ready = client.get("/api/health/ready")
     assert ready.status_code == 200
     assert "echo:1.0.0" in ready.get_json()["models"]
+
+
+def test_an_error_lists_at_most_a_hundred_problems(client: FlaskClient) -> None:
+    body = {**VALID, **{f"unknown_{index}": 1 for index in range(500)}}
+    error = assert_error(client.post(PREDICT, json=body), 400, "invalid_input")
+    assert len(error["details"]) == 101
+    assert error["details"][-1]["message"] == "... and 400 more problem(s)"
+
+
+def test_long_client_values_are_not_echoed_in_full(client: FlaskClient) -> None:
+    response = client.post(PREDICT, json={**VALID, "colour": "x" * 5000})
+    error = assert_error(response, 400, "invalid_input")
+    assert len(error["details"][0]["message"]) <= 200
+    name = "m" * 5000
+    assert (
+        len(
+            assert_error(client.get(f"/api/models/{name}/metadata"), 404, "model_not_found")[
+                "message"
+            ]
+        )
+        < 300
+    )
