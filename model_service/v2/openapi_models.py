@@ -78,7 +78,8 @@ def register_model_components(
             "parameters": {"type": "object"},
             "inputs": {"type": "array", "minItems": 1, "items": {"oneOf": inputs}},
             "outputs": {
-                "type": "array",
+                "type": ["array", "null"],
+                "description": "Outputs to return; absent or null: all of them.",
                 "items": {
                     "type": "object",
                     "required": ["name"],
