@@ -84,9 +84,7 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    """For a developer's machine: debug logging."""
-
-    LOG_LEVEL = "DEBUG"
+    """For a developer's machine (what ``make run`` uses); ``serve --debug`` adds debug logs."""
 
 
 class TestingConfig(Config):

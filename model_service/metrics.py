@@ -1,7 +1,159 @@
-"""Prometheus metrics (issue 11 fills this in)."""
+"""Prometheus metrics at ``GET /metrics``: requests, latencies, predictions, the loaded models.
 
-from flask import Flask
+* ``model_service_requests_total``: requests answered, by ``endpoint`` (URL rule), ``model``,
+  ``version`` and ``status``; ``model_service_request_duration_seconds``: their durations;
+* ``model_service_predictions_total``: items (rows) predicted, by ``model`` and ``version``;
+  ``model_service_prediction_duration_seconds``: validate + predict + check, per call;
+* ``model_service_model_info``, ``model_service_model_load_seconds``: one series per loaded model;
+  ``model_service_model_load_failures``: models that configuration named but failed to load;
+* ``model_service_batch_size``: items per ``predict_batch`` call, defined by the batcher.
+
+Under the launcher several gunicorn workers answer requests, so each one writes its samples to
+files in ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess mode, which the launcher
+switches on before any metric exists) and ``/metrics`` adds up the files of every worker, whichever
+worker answers the scrape. Outside the launcher (tests, ``flask run``) each app has its own
+registry, served together with the process-wide default one.
+
+The loaded-model metrics are read from the answering worker's :class:`ModelManager` at scrape
+time, so they always describe what is being served.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from flask import Flask, Response, request
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+
+from model_service.model_manager import ServedModel
+from model_service.observability import request_model, request_seconds
+from model_service.runtime import EXTENSION_KEY, ServiceRuntime
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""prometheus-client's own switch for multiprocess mode; the launcher sets it."""
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+"""Seconds: from a sub-millisecond cached prediction to a request near the prediction timeout."""
+
+
+class ServiceMetrics:
+    """The counters and histograms the app updates as it answers.
+
+    :param registry: where to register them; ``None`` in multiprocess mode, where the samples go
+        to the worker's files instead.
+    """
+
+    def __init__(self, registry: CollectorRegistry | None) -> None:
+        model_labels = ["model", "version"]
+        self.requests = Counter(
+            "model_service_requests",
+            "HTTP requests answered, by endpoint (URL rule), model, version and status.",
+            ["endpoint", *model_labels, "status"],
+            registry=registry,
+        )
+        self.request_seconds = Histogram(
+            "model_service_request_duration_seconds",
+            "Time from the request reaching Flask to its response being built.",
+            ["endpoint", *model_labels],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.predictions = Counter(
+            "model_service_predictions",
+            "Items (rows) predicted successfully, by model and version.",
+            model_labels,
+            registry=registry,
+        )
+        self.prediction_seconds = Histogram(
+            "model_service_prediction_duration_seconds",
+            "Time to validate, predict and check one request's items (batch waits included).",
+            model_labels,
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+
+    def observe_request(self, status: int) -> None:
+        """Count the current request (called after its response is built)."""
+        endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        model, version = request_model()
+        self.requests.labels(endpoint, model, version, str(status)).inc()
+        self.request_seconds.labels(endpoint, model, version).observe(request_seconds())
+
+    def observe_prediction(self, served: ServedModel, items: int, seconds: float) -> None:
+        """A :data:`~model_service.runtime.PredictionObserver`: count rows and time the call."""
+        self.predictions.labels(served.qualified_name, served.version).inc(items)
+        self.prediction_seconds.labels(served.qualified_name, served.version).observe(seconds)
+
+
+class LoadedModelsCollector(Collector):
+    """Describes the models the runtime serves (and failed to load) when scraped."""
+
+    def __init__(self, runtime: ServiceRuntime) -> None:
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[Metric]:
+        manager = self.runtime.manager
+        info = GaugeMetricFamily(
+            "model_service_model_info",
+            "A loaded model version (always 1), with the class or entry point it came from.",
+            labels=["model", "version", "source"],
+        )
+        load_seconds = GaugeMetricFamily(
+            "model_service_model_load_seconds",
+            "Seconds the model took to import and instantiate.",
+            labels=["model", "version"],
+        )
+        for served in manager.served_models():
+            info.add_metric([served.qualified_name, served.version, served.source], 1)
+            load_seconds.add_metric([served.qualified_name, served.version], served.load_seconds)
+        yield info
+        yield load_seconds
+        yield GaugeMetricFamily(
+            "model_service_model_load_failures",
+            "Models named by configuration or entry points that failed to load.",
+            value=len(manager.failures),
+        )
+
+
+def multiprocess_directory() -> str | None:
+    """The multiprocess directory when the launcher switched that mode on, else ``None``."""
+    return os.environ.get(MULTIPROCESS_ENV) or None
+
+
+def _exposed_registries(runtime: ServiceRuntime) -> tuple[ServiceMetrics, list[CollectorRegistry]]:
+    own = CollectorRegistry(auto_describe=True)
+    own.register(LoadedModelsCollector(runtime))
+    if multiprocess_directory():
+        MultiProcessCollector(own)
+        return ServiceMetrics(registry=None), [own]
+    return ServiceMetrics(registry=own), [own, REGISTRY]
 
 
 def init_app(app: Flask) -> None:
-    """Serve ``/metrics`` and count requests, latencies and predictions."""
+    """Serve ``/metrics`` and count every request and prediction of ``app``."""
+    runtime: ServiceRuntime = app.extensions[EXTENSION_KEY]
+    metrics, registries = _exposed_registries(runtime)
+    runtime.prediction_observers.append(metrics.observe_prediction)
+
+    @app.after_request
+    def count_request(response: Response) -> Response:
+        metrics.observe_request(response.status_code)
+        return response
+
+    def serve_metrics() -> Response:
+        """Every metric in Prometheus text format."""
+        body = b"".join(generate_latest(registry) for registry in registries)
+        return Response(body, content_type=CONTENT_TYPE_LATEST)
+
+    app.add_url_rule("/metrics", "metrics", serve_metrics, methods=["GET"])

@@ -1,18 +1,173 @@
-"""Request ids and request logging: one line per request, never the body."""
+"""Request ids, one log line per request, and the service's logging set-up.
+
+Every request gets an id (the client's ``X-Request-ID`` when it is an acceptable token, else a new
+one); the response returns it and every log line about the request carries it. Each request is
+logged once, after the response is built, with its method, path, status, duration and the model
+and version it addressed; never with its body, which may hold personal data.
+
+``LOG_FORMAT`` chooses ``text`` (for people) or ``json`` (one object per line, for collectors) and
+``LOG_LEVEL`` the level. Logging is configured once per process: by the launcher, which shares
+gunicorn's error-log handlers (``--error-logfile``) so that gunicorn's lines and ours go to the
+same place in the same format, or else by the first app created (``flask run``, tests, the CLI),
+which logs to standard error.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
 import time
 import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
 
 from flask import Flask, Response, g, request
 
+from model_service.errors import ServingError
+from model_service.json_provider import dumps_bytes
+from model_service.runtime import current_runtime
+
 REQUEST_ID_HEADER = "X-Request-ID"
+SERVICE_LOGGER = "model_service"
 _ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_REQUEST_FIELDS = ("request_id", "model", "version", "status", "duration_ms")
+_TEXT_FIELDS = ("request_id", "model", "version")
+"""The text line's message already shows the status and duration."""
+TEXT_FORMAT = "%(asctime)s [%(process)d] [%(levelname)s] %(message)s"
+"""gunicorn's own error-log format, so its lines and ours line up."""
+TEXT_DATE_FORMAT = "[%Y-%m-%d %H:%M:%S %z]"
 
 logger = logging.getLogger("model_service.requests")
+_installed_handlers: list[logging.Handler] = []
+
+
+# --- formats ------------------------------------------------------------------------------------
+
+
+class TextFormatter(logging.Formatter):
+    """gunicorn's line format, followed by the request's fields as ``key=value`` when present."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT, TEXT_DATE_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        fields = [
+            f"{name}={getattr(record, name)}"
+            for name in _TEXT_FIELDS
+            if getattr(record, name, None) not in (None, "")
+        ]
+        return f"{line} {' '.join(fields)}" if fields else line
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, pid, message, request fields, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "pid": record.process,
+            "message": record.getMessage(),
+        }
+        for name in _REQUEST_FIELDS:
+            value = getattr(record, name, None)
+            if value not in (None, ""):
+                entry[name] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return dumps_bytes(entry).decode()
+
+
+def make_formatter(log_format: str) -> logging.Formatter:
+    """The formatter for ``LOG_FORMAT`` (``text`` or ``json``)."""
+    if log_format.lower() == "json":
+        return JsonFormatter()
+    return TextFormatter()
+
+
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of the record.
+
+    pytest and click's test runner swap ``sys.stderr``; a handler holding the stream it was
+    created with would write to a closed capture once they restore it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        """Ignored: the stream is always the current standard error."""
+
+
+def configure_logging(
+    level: str, log_format: str, handlers: Sequence[logging.Handler] | None = None
+) -> None:
+    """Send the ``model_service`` loggers to ``handlers`` (default: standard error).
+
+    Replaces what an earlier call installed, so the launcher can call it again when gunicorn
+    re-creates its handlers (on ``SIGHUP``). The records still propagate to the root logger, so
+    test tools that listen there see them.
+
+    :param level: a level name such as ``INFO``.
+    :param log_format: ``text`` or ``json``.
+    :param handlers: handlers that already carry their formatter (the launcher passes gunicorn's
+        error-log handlers); when omitted, one handler to standard error is made.
+    """
+    service_logger = logging.getLogger(SERVICE_LOGGER)
+    for handler in _installed_handlers:
+        service_logger.removeHandler(handler)
+    if handlers is None:
+        stderr = StderrHandler()
+        stderr.setFormatter(make_formatter(log_format))
+        handlers = [stderr]
+    _installed_handlers[:] = handlers
+    for handler in handlers:
+        service_logger.addHandler(handler)
+    service_logger.setLevel(level.upper())
+
+
+def logging_configured() -> bool:
+    """Whether :func:`configure_logging` already ran in this process."""
+    return bool(_installed_handlers)
+
+
+# --- per request --------------------------------------------------------------------------------
+
+
+def request_model() -> tuple[str, str]:
+    """The loaded model and version the current request addressed, or ``("", "")``.
+
+    Only a model the service actually serves is named (an unversioned request gets its default
+    version), so a client probing made-up names cannot grow the label sets of the metrics.
+    """
+    cached: tuple[str, str] | None = g.get("_model_labels")
+    if cached is None:
+        cached = ("", "")
+        view_args = request.view_args or {}
+        name = view_args.get("name")
+        if name:
+            try:
+                served = current_runtime().manager.get_model(name, view_args.get("version"))
+                cached = (served.qualified_name, served.version)
+            except ServingError:
+                pass
+        g._model_labels = cached
+    return cached
+
+
+def request_seconds() -> float:
+    """Seconds since the current request started."""
+    started: float = g.get("started", time.perf_counter())
+    return time.perf_counter() - started
 
 
 def _start_request() -> None:
@@ -24,23 +179,28 @@ def _start_request() -> None:
 def _finish_request(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
     if logger.isEnabledFor(logging.INFO):
-        view_args = request.view_args or {}
+        duration_ms = round(request_seconds() * 1000, 2)
+        model, version = request_model()
         logger.info(
             "%s %s %s %.1fms",
             request.method,
             request.path,
             response.status_code,
-            (time.perf_counter() - g.get("started", time.perf_counter())) * 1000,
+            duration_ms,
             extra={
                 "request_id": g.get("request_id"),
-                "model": view_args.get("name"),
-                "version": view_args.get("version"),
+                "model": model,
+                "version": version,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
             },
         )
     return response
 
 
 def init_app(app: Flask) -> None:
-    """Give every request an id (the client's ``X-Request-ID`` when acceptable) and log it."""
+    """Give every request an id and log it once; configure logging if nothing did yet."""
+    if not logging_configured():
+        configure_logging(app.config.get("LOG_LEVEL", "INFO"), app.config.get("LOG_FORMAT", "text"))
     app.before_request(_start_request)
     app.after_request(_finish_request)

@@ -1,32 +1,295 @@
-"""The production launcher: gunicorn's own ``BaseApplication`` serving :func:`create_app`."""
+"""The production launcher: gunicorn's own ``BaseApplication`` serving :func:`create_app`.
+
+What ``model-service serve`` sets up around gunicorn, and why:
+
+* **Preloading** (default): the master process loads the models once, then forks the workers,
+  which share the loaded pages copy-on-write. ``--no-preload`` makes each worker load its own
+  copy instead, for models that do not survive a fork (a thread pool, a device context).
+* **Warm-up**: each worker, once forked, runs every model once on its example input in the
+  background (first calls are slow: lazy imports, caches, the batcher); ``/api/health/ready``
+  answers 503 until it is done, so a readiness probe holds traffic back meanwhile.
+* **Metrics**: prometheus-client's multiprocess mode, in a fresh directory per run, so that
+  ``/metrics`` adds up every worker's samples; a dead worker's live gauges are dropped.
+* **Logging**: the ``model_service`` loggers share gunicorn's error-log handlers
+  (``--error-logfile``), with ``LOG_FORMAT`` (text or JSON) applied to both.
+* **Signals** are gunicorn's: ``SIGTERM`` stops gracefully (in-flight requests get
+  ``--graceful-timeout`` seconds), ``SIGHUP`` starts new workers and retires the old ones
+  gracefully. With preloading the new workers fork from the master's already loaded app, so
+  ``SIGHUP`` does not reload models; with ``--no-preload`` each new worker loads them afresh.
+* ``--debug``: one worker, debug logging, and a restart whenever Python code or a template changes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import glob
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from gunicorn import glogging, util
 from gunicorn.app.base import BaseApplication
+
+from model_service import prediction
+from model_service.api.health import WARM_UP_KEY
+from model_service.observability import configure_logging, make_formatter
+from model_service.runtime import EXTENSION_KEY
+from model_service.settings import load_settings
+
+logger = logging.getLogger(__name__)
+
+METRICS_DIRECTORY_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""prometheus-client reads it when its first metric is made: set it before anything imports it."""
+
+METRICS_DIRECTORY_PREFIX = "model-service-metrics-"
+PACKAGE_DIRECTORY = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """What ``model-service serve`` was asked for (the defaults live on the click options)."""
+
+    host: str
+    port: int
+    workers: int
+    threads: int
+    worker_class: str
+    timeout: int
+    graceful_timeout: int
+    daemon: bool
+    access_logfile: str | None
+    error_logfile: str
+    forwarded_allow_ips: str | None
+    log_level: str | None
+    settings: str | None
+    preload: bool
+    debug: bool
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on (its CPU affinity, when the OS tells)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 class ModelServiceApplication(BaseApplication):
     """gunicorn application whose WSGI app is built by :func:`model_service.create_app`.
 
     :param options: gunicorn settings (``bind``, ``workers``, ``worker_class``, ``preload_app``...).
-    :param settings: passed to :func:`create_app` (a settings class or its import path).
+    :param overrides: settings applied on top of ``APP_SETTINGS`` (e.g. ``{"DEBUG": True}``).
     """
 
-    def __init__(self, options: Mapping[str, Any], settings: str | None = None) -> None:
+    def __init__(
+        self, options: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+    ) -> None:
         self.options = dict(options)
-        self.settings = settings
+        self.overrides = dict(overrides or {})
         super().__init__()
 
     def load_config(self) -> None:
+        # A setting this gunicorn does not know (control_socket_disable before 25.1) is skipped.
         for key, value in self.options.items():
             if value is not None and key in self.cfg.settings:
                 self.cfg.set(key, value)
 
+    def run(self) -> None:
+        """Detach first with ``--daemon`` (gunicorn's ``BaseApplication`` leaves that to its
+        command-line subclass), then run the arbiter."""
+        if self.cfg.daemon:
+            util.daemonize(self.cfg.enable_stdio_inheritance)
+        super().run()
+
     def load(self) -> Flask:
         from model_service import create_app
 
-        return create_app(self.settings)
+        return create_app(self.overrides)
+
+
+def service_logger_class(log_format: str) -> type:
+    """A gunicorn logger class whose error-log handlers also carry the service's own lines."""
+
+    class ServiceLogger(glogging.Logger):
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            formatter = make_formatter(log_format)
+            for handler in self.error_log.handlers:
+                handler.setFormatter(formatter)
+            configure_logging(cfg.loglevel, log_format, list(self.error_log.handlers))
+
+    return ServiceLogger
+
+
+# --- worker warm-up -----------------------------------------------------------------------------
+
+
+def warm_up(app: Flask, done: threading.Event) -> None:
+    """Predict each model's example input once, then set ``done``.
+
+    A failure is logged and does not hold readiness back: the model answers (or fails) the same
+    way for clients, and the health endpoint reports load failures on its own.
+    """
+    runtime = app.extensions[EXTENSION_KEY]
+    started = time.perf_counter()
+    served_models = runtime.manager.served_models()
+    with app.app_context():
+        for served in served_models:
+            if served.example_input is None:
+                continue
+            try:
+                prediction.predict(
+                    served, [served.example_input], batch=False, run=runtime.run_prediction
+                )
+            except Exception as error:
+                logger.warning(
+                    "Warm-up prediction of %s %s failed: %s",
+                    served.qualified_name,
+                    served.version,
+                    error,
+                )
+    done.set()
+    logger.info(
+        "Worker warmed up %d model(s) in %.2f s", len(served_models), time.perf_counter() - started
+    )
+
+
+def start_warm_up(worker: Any) -> None:
+    """gunicorn ``post_worker_init`` hook: warm up in the background while serving health."""
+    app: Flask = worker.wsgi
+    done = threading.Event()
+    app.extensions[WARM_UP_KEY] = done
+    threading.Thread(target=warm_up, args=(app, done), name="warm-up", daemon=True).start()
+
+
+def stop_while_booting(server: Any, worker: Any) -> None:
+    """gunicorn ``post_fork`` hook: a stop signal ends a worker that is still booting.
+
+    Until the worker installs its own handlers it runs the master's, which only queue the signal
+    for a master loop that does not run in this process: a ``SIGTERM`` that arrives meanwhile
+    (gevent's monkey-patching takes a moment) would be lost, and the master would wait the whole
+    graceful timeout for a worker that never heard it. A booting worker serves nothing yet, so the
+    default action (exit at once) is right.
+    """
+    for signal_number in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        signal.signal(signal_number, signal.SIG_DFL)
+
+
+# --- multiprocess metrics -----------------------------------------------------------------------
+
+
+def prepare_metrics_directory() -> Callable[[], None]:
+    """Switch prometheus-client to multiprocess mode in an empty directory; return its clean-up.
+
+    An operator's own ``PROMETHEUS_MULTIPROC_DIR`` is kept (its stale ``*.db`` files from an
+    earlier run are removed, as prometheus-client requires); otherwise a temporary directory is
+    made and removed at exit.
+    """
+    given = os.environ.get(METRICS_DIRECTORY_ENV)
+    if given:
+        os.makedirs(given, exist_ok=True)
+        for stale in glob.glob(os.path.join(given, "*.db")):
+            os.remove(stale)
+        cleanup: Callable[[], None] = lambda: None  # noqa: E731
+    else:
+        remove_abandoned_metrics_directories()
+        created = tempfile.mkdtemp(prefix=f"{METRICS_DIRECTORY_PREFIX}{os.getpid()}-")
+        os.environ[METRICS_DIRECTORY_ENV] = created
+        cleanup = lambda: shutil.rmtree(created, ignore_errors=True)  # noqa: E731
+    values: Any = sys.modules.get("prometheus_client.values")
+    if values is not None:
+        # Imported before the variable existed: metrics made from now on must still use files.
+        values.ValueClass = values.MultiProcessValue()
+    return cleanup
+
+
+def remove_abandoned_metrics_directories() -> None:
+    """Remove the temporary metrics directories of launchers that died without cleaning up
+    (killed with ``SIGKILL``): their names carry the launcher's pid."""
+    pattern = os.path.join(tempfile.gettempdir(), f"{METRICS_DIRECTORY_PREFIX}*-*")
+    for directory in glob.glob(pattern):
+        pid = os.path.basename(directory)[len(METRICS_DIRECTORY_PREFIX) :].split("-")[0]
+        if pid.isdigit() and not _process_exists(int(pid)):
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def forget_worker_metrics(server: Any, worker: Any) -> None:
+    """gunicorn ``child_exit`` hook: drop the exited worker's live gauges."""
+    from prometheus_client import multiprocess  # here: importing it earlier is what must not be
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+# --- assembling the gunicorn settings -----------------------------------------------------------
+
+
+def bind_address(host: str, port: int) -> str:
+    """``host:port``, with an IPv6 host in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def template_patterns() -> list[str]:
+    """Glob patterns of every template in the package, watched by ``--debug``."""
+    return [str(PACKAGE_DIRECTORY / "**" / "templates" / "**" / "*")]
+
+
+def gunicorn_settings(options: ServeOptions, log_level: str, log_format: str) -> dict[str, Any]:
+    """The gunicorn settings for ``options``; ``--debug`` forces one worker, no preloading and
+    the reloader."""
+    return {
+        "bind": [bind_address(options.host, options.port)],
+        "workers": 1 if options.debug else options.workers,
+        # gunicorn would turn "sync" into "gthread" when given more than one thread.
+        "threads": options.threads if options.worker_class == "gthread" else 1,
+        "worker_class": options.worker_class,
+        "timeout": options.timeout,
+        "graceful_timeout": options.graceful_timeout,
+        "daemon": options.daemon,
+        "accesslog": options.access_logfile,
+        "errorlog": options.error_logfile,
+        "forwarded_allow_ips": options.forwarded_allow_ips,
+        "loglevel": log_level,
+        "preload_app": options.preload and not options.debug,
+        "reload": options.debug,
+        "reload_extra_files": template_patterns() if options.debug else [],
+        "logger_class": service_logger_class(log_format),
+        "proc_name": "model-service",
+        # Signals do what gunicornc would; one shared socket path would clash between instances.
+        "control_socket_disable": True,
+        "post_fork": stop_while_booting,
+        "post_worker_init": start_warm_up,
+        "child_exit": forget_worker_metrics,
+    }
+
+
+def run(options: ServeOptions) -> None:
+    """Serve with gunicorn until stopped (``SIGTERM``/``SIGINT``)."""
+    if options.settings:
+        os.environ["APP_SETTINGS"] = options.settings
+    settings = load_settings()
+    log_level = (options.log_level or ("debug" if options.debug else settings["LOG_LEVEL"])).lower()
+    overrides: dict[str, Any] = {"LOG_LEVEL": log_level.upper()}
+    if options.debug:
+        overrides["DEBUG"] = True
+    cleanup = prepare_metrics_directory()
+    gunicorn_options = gunicorn_settings(options, log_level, settings["LOG_FORMAT"])
+    gunicorn_options["on_exit"] = lambda server: cleanup()
+    ModelServiceApplication(gunicorn_options, overrides).run()
