@@ -1,0 +1,348 @@
+"""``make bench``: model-service against its limits and its peers, on this machine, in one run.
+
+Every server runs with the same number of gunicorn (or MLServer) workers on 127.0.0.1 and is
+driven by wrk on the same machine. Each cell is run several times and the median is reported,
+because keep-alive connections can pile onto one worker and halve a single run.
+
+    python scripts/bench/run.py            # full run, a few minutes
+    python scripts/bench/run.py --quick    # one short run per cell, about two minutes
+    python scripts/bench/run.py --soak 100000   # also RSS before/after 100 000 requests
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import inprocess
+import mlserver
+from load import LoadResult, Server, free_port, post_json, rss_mib, run_wrk, serve
+from report import print_table
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PREDICT_PATH = "/api/models/iris_model/predict"
+ONE_ROW = [inprocess.EXAMPLE]
+HUNDRED_ROWS = [inprocess.EXAMPLE] * 100
+BATCH_CONCURRENCY = 16
+
+
+@dataclass
+class Options:
+    workers: int
+    runs: int
+    seconds: float
+    soak: int
+    output: Path
+    classes: list[str]
+    skip_mlserver: bool
+
+
+@dataclass
+class Cell:
+    """The median of several wrk runs of one server, one body and one concurrency."""
+
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    cpu_ms_per_request: float
+    mean_batch_size: float | None = None
+    runs: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Target:
+    """How to reach one server and what to post to it."""
+
+    server: Server
+    url: str
+    one_row: Path
+    hundred_rows: Path
+    metrics_url: str | None = None
+
+
+def median_cell(results: Sequence[tuple[LoadResult, float, float | None]]) -> Cell:
+    """The median of ``(wrk result, server CPU seconds, mean batch size)`` runs."""
+    batch_sizes = [size for _, _, size in results if size is not None]
+    return Cell(
+        requests_per_s=statistics.median(r.requests_per_s for r, _, _ in results),
+        p50_ms=statistics.median(r.p50_ms for r, _, _ in results),
+        p99_ms=statistics.median(r.p99_ms for r, _, _ in results),
+        errors=sum(r.errors for r, _, _ in results),
+        cpu_ms_per_request=statistics.median(cpu * 1000 / r.requests for r, cpu, _ in results),
+        mean_batch_size=statistics.median(batch_sizes) if batch_sizes else None,
+        runs=[round(r.requests_per_s) for r, _, _ in results],
+    )
+
+
+def load_run(
+    target: Target, body: Path, connections: int, seconds: float
+) -> tuple[LoadResult, float, float | None]:
+    """One wrk run, with the CPU time the server spent on it (robust on a busy machine) and,
+    for our service, the mean size of the batches predicted meanwhile."""
+    batches_before = batch_totals(target.metrics_url)
+    cpu_before = target.server.cpu_seconds()
+    result = run_wrk(target.url, body, connections, seconds)
+    cpu = target.server.cpu_seconds() - cpu_before
+    batches_after = batch_totals(target.metrics_url)
+    mean_size = None
+    if batches_before and batches_after and batches_after[1] > batches_before[1]:
+        mean_size = (batches_after[0] - batches_before[0]) / (batches_after[1] - batches_before[1])
+    return result, cpu, mean_size
+
+
+def batch_totals(metrics_url: str | None) -> tuple[float, float] | None:
+    """``(items, batches)`` so far from the ``model_service_batch_size`` histogram."""
+    if metrics_url is None:
+        return None
+    with urllib.request.urlopen(metrics_url, timeout=10) as response:
+        text = response.read().decode()
+    totals = {"sum": 0.0, "count": 0.0}
+    for line in text.splitlines():
+        name, _, rest = line.partition("{")
+        kind = name.removeprefix("model_service_batch_size_")
+        if kind in totals and 'model="iris_model"' in rest:
+            totals[kind] += float(line.rsplit(" ", 1)[1])
+    return totals["sum"], totals["count"]
+
+
+def measure(
+    target: Target, options: Options, concurrencies: Sequence[int], batch: bool
+) -> dict[str, Cell]:
+    """Single-row cells at ``concurrencies`` and, when ``batch``, the 100-row cell."""
+    run_wrk(target.url, target.one_row, 16, 1)  # warm up both workers
+    cells = {}
+    for connections in concurrencies:
+        results = [
+            load_run(target, target.one_row, connections, options.seconds)
+            for _ in range(options.runs)
+        ]
+        cells[f"c{connections}"] = median_cell(results)
+    if batch:
+        results = [
+            load_run(target, target.hundred_rows, BATCH_CONCURRENCY, options.seconds)
+            for _ in range(options.runs)
+        ]
+        cells["batch100"] = median_cell(results)
+    return cells
+
+
+def write_body(folder: Path, name: str, body: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(body)
+    return path
+
+
+@contextmanager
+def our_service(
+    options: Options, worker_class: str, batching: bool, work: Path
+) -> Iterator[Server]:
+    port = free_port()
+    argv = [str(BIN / "model-service"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    argv += ["--workers", str(options.workers), "--worker-class", worker_class]
+    if worker_class == "sync":
+        argv += ["--threads", "1"]  # gunicorn silently runs gthread for sync with threads > 1
+    env = {
+        "APP_SETTINGS": "config.ProductionConfig",
+        "MODEL_SERVICE_BATCHING_ENABLED": "true" if batching else "false",
+    }
+    log = work / f"ours-{worker_class}-{'on' if batching else 'off'}.log"
+    with serve(argv, "/api/health/ready", port, log, env=env, cwd=REPO) as server:
+        yield server
+
+
+@contextmanager
+def baseline(options: Options, app: str, work: Path) -> Iterator[Server]:
+    port = free_port()
+    argv = [str(BIN / "gunicorn"), "--workers", str(options.workers), "--worker-class", "sync"]
+    argv += ["--bind", f"127.0.0.1:{port}", "--preload", "--chdir", str(Path(__file__).parent)]
+    argv += ["--log-level", "warning", f"baselines:{app}"]
+    with serve(argv, "/", port, work / f"{app}.log", up_below=500) as server:
+        yield server
+
+
+def our_target(server: Server, bodies: dict[str, Path]) -> Target:
+    return Target(
+        server, server.url + PREDICT_PATH, bodies["one"], bodies["hundred"], server.url + "/metrics"
+    )
+
+
+def bench_ours(options: Options, work: Path, bodies: dict[str, Path]) -> dict[str, object]:
+    """Every worker class with batching on, then the best one with batching off, and memory."""
+    results: dict[str, object] = {}
+    for worker_class in options.classes:
+        with our_service(options, worker_class, True, work) as server:
+            post_json(server.url + PREDICT_PATH, bodies["one"].read_bytes())
+            results[f"{worker_class}_idle_rss_mib"] = worker_rss(server)
+            results[f"{worker_class}"] = measure(
+                our_target(server, bodies), options, (1, 16, 64), batch=True
+            )
+            results[f"{worker_class}_rss_mib"] = worker_rss(server)
+    best = max(options.classes, key=lambda name: results[name]["c64"].requests_per_s)  # type: ignore[index]
+    results["best_class"] = best
+    with our_service(options, best, False, work) as server:
+        results["batching_off"] = measure(our_target(server, bodies), options, (1, 64), False)
+    if options.soak:
+        with our_service(options, best, True, work) as server:
+            results["soak"] = soak(server, our_target(server, bodies), options.soak)
+    return results
+
+
+def worker_rss(server: Server) -> list[float]:
+    return [round(rss_mib(pid), 1) for pid in server.worker_pids()]
+
+
+def soak(server: Server, target: Target, requests: int) -> dict[str, object]:
+    """RSS of each worker before and after at least ``requests`` single-row requests."""
+    run_wrk(target.url, target.one_row, 16, 1)
+    before, done, started = worker_rss(server), 0, time.monotonic()
+    while done < requests:
+        done += run_wrk(target.url, target.one_row, 16, 5).requests
+    return {
+        "requests": done,
+        "seconds": round(time.monotonic() - started, 1),
+        "rss_before_mib": before,
+        "rss_after_mib": worker_rss(server),
+    }
+
+
+def bench_baselines(options: Options, work: Path, bodies: dict[str, Path]) -> dict[str, object]:
+    results: dict[str, object] = {}
+    with baseline(options, "bare_app", work) as server:
+        target = Target(server, server.url + "/predict", bodies["one"], bodies["hundred"])
+        results["bare"] = measure(target, options, (1, 64), batch=False)
+    with baseline(options, "handwritten_app", work) as server:
+        target = Target(server, server.url + "/predict", bodies["one"], bodies["hundred"])
+        results["handwritten"] = measure(target, options, (1, 16, 64), batch=True)
+    return results
+
+
+def bench_mlserver(options: Options, work: Path) -> dict[str, object]:
+    from iris_model.model import ARTIFACT
+
+    venv = options.output / "venv-mlserver"
+    executable = mlserver.ensure_venv(venv.resolve())
+    one = write_body(work, "mlserver-one.json", mlserver.request_body(ONE_ROW))
+    hundred = write_body(work, "mlserver-hundred.json", mlserver.request_body(HUNDRED_ROWS))
+    results: dict[str, object] = {"version": mlserver.version(venv)}
+    for workers in (0, options.workers):
+        port = free_port()
+        folder = mlserver.write_repository(
+            work / f"mlserver-{workers}", ARTIFACT, port, free_port(), free_port(), workers
+        )
+        argv = [str(executable), "start", str(folder)]
+        log = work / f"mlserver-{workers}.log"
+        with serve(argv, "/v2/models/iris/ready", port, log, cwd=folder) as server:
+            url = server.url + "/v2/models/iris/infer"
+            post_json(url, one.read_bytes())
+            target = Target(server, url, one, hundred)
+            results[f"parallel_workers_{workers}"] = measure(target, options, (1, 16, 64), True)
+    return results
+
+
+def machine() -> dict[str, object]:
+    """What the numbers were measured on."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    packages = ["flask", "gunicorn", "gevent", "scikit-learn", "numpy", "orjson"]
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "wrk": (wrk.stdout or wrk.stderr).split("[")[0].strip(),
+        "load_average_at_start": os.getloadavg(),
+        **{name: version(name) for name in packages},
+    }
+
+
+def parse_options(argv: Sequence[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one 2 s run per cell")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes per server")
+    parser.add_argument("--runs", type=int, default=3, help="runs per cell (median reported)")
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of one wrk run")
+    parser.add_argument("--soak", type=int, default=0, help="requests of the memory soak")
+    parser.add_argument("--classes", default="gevent,gthread,sync", help="worker classes to try")
+    parser.add_argument("--skip-mlserver", action="store_true", help="do not install or run it")
+    parser.add_argument("--output", type=Path, default=REPO / "bench-results")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.runs, args.seconds = 1, 2.0
+    return Options(
+        workers=args.workers,
+        runs=args.runs,
+        seconds=args.seconds,
+        soak=args.soak,
+        output=args.output,
+        classes=args.classes.split(","),
+        skip_mlserver=args.skip_mlserver,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    options = parse_options(argv)
+    options.output.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    results: dict[str, object] = {"machine": machine(), "options": asdict(options)}
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        work = Path(folder)
+        bodies = {
+            "one": write_body(work, "one.json", json.dumps(ONE_ROW[0]).encode()),
+            "hundred": write_body(work, "hundred.json", json.dumps(HUNDRED_ROWS).encode()),
+        }
+        steps: list[tuple[str, Callable[[], object]]] = [
+            ("in_process", lambda: inprocess.measure(1.0 if options.runs > 1 else 0.5)),
+            ("ours", lambda: bench_ours(options, work, bodies)),
+            ("baselines", lambda: bench_baselines(options, work, bodies)),
+        ]
+        if not options.skip_mlserver:
+            steps.append(("mlserver", lambda: bench_mlserver(options, work)))
+        for name, step in steps:
+            print(f"[{time.monotonic() - started:5.0f} s] measuring {name}...", flush=True)
+            results[name] = step()
+    results["seconds"] = round(time.monotonic() - started)
+    saved = write_results(results, options.output)
+    print_table(saved)
+    return saved
+
+
+def write_results(results: dict[str, object], folder: Path) -> dict[str, Any]:
+    """Write ``results`` as JSON (a dated file and ``latest.json``); return them decoded."""
+
+    def encode(value: object) -> object:
+        return asdict(value) if isinstance(value, Cell) else str(value)  # type: ignore[arg-type]
+
+    text = json.dumps(results, indent=2, default=encode)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (folder / f"bench-{stamp}.json").write_text(text)
+    (folder / "latest.json").write_text(text)
+    print(f"Results written to {folder / f'bench-{stamp}.json'}")
+    decoded: dict[str, Any] = json.loads(text)
+    return decoded
+
+
+if __name__ == "__main__":
+    main()
