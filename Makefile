@@ -7,7 +7,7 @@ PORT ?= 5000
 EXAMPLES := $(patsubst %/pyproject.toml,%,$(wildcard examples/*/pyproject.toml))
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: install test-install system-deps run test lint typecheck unit bench openapi image clean
+.PHONY: install test-install system-deps run test lint typecheck bench bench-quick openapi image clean
 
 install: $(VENV)/.installed
 
@@ -50,6 +50,9 @@ test: test-install lint typecheck
 
 bench: install
 	$(BIN)/python scripts/bench/run.py
+
+bench-quick: install
+	$(BIN)/python scripts/bench/run.py --quick
 
 openapi: install
 	$(BIN)/python scripts/generate_openapi.py --output openapi.yaml

@@ -23,6 +23,7 @@ Per-model overrides, as optional class attributes of the :class:`~model_service.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -157,7 +158,8 @@ class Batcher:
                 if self.settings.max_batch_latency_s:
                     self._queue_grew.notify()  # a leader may be waiting for a fuller batch
         if call.leads or self._wait(call):
-            self._lead(served, call)
+            with self._leader_deadline():
+                self._lead(served, call)
             if time.monotonic() - call.arrived > self.settings.timeout_s:
                 raise self._timeout()
         return call.outcome()
@@ -179,6 +181,19 @@ class Batcher:
                 self._abandon_hung_batch()
                 self._promote()
         raise self._timeout()
+
+    def _leader_deadline(self) -> contextlib.AbstractContextManager[Any]:
+        """Under gevent, interrupt a leader whose model call outlives the timeout.
+
+        A hung model that waits cooperatively (I/O, sleep) is interrupted with a 504 for the
+        leader's own client, and the queue behind it moves on. A thread cannot be interrupted:
+        under gthread the leader's client waits for the model, and later callers time out.
+        """
+        if self._yield_to_greenlets is None:
+            return contextlib.nullcontext()
+        from gevent import Timeout
+
+        return Timeout(self.settings.timeout_s, self._timeout())
 
     def _timeout(self) -> PredictionTimeout:
         return PredictionTimeout(
@@ -223,7 +238,8 @@ class Batcher:
         except BaseException as error:
             for call in batch[1:]:
                 if not call.finished:
-                    call.finish(None, _interrupted(served, error))
+                    stopped = error if isinstance(error, PredictionTimeout) else None
+                    call.finish(None, stopped or _interrupted(served, error))
             raise
         finally:
             self._hand_over(first.generation)

@@ -122,12 +122,6 @@ def test_a_worker_killed_under_load_is_replaced_and_the_service_recovers(
     assert answers(service) == {2.0}
 
 
-@pytest.mark.xfail(
-    reason="batching.py: the caller that leads a batch runs the model in its own thread and so "
-    "waits for a hung model past PREDICTION_TIMEOUT_S (its client times out instead of a 504); "
-    "remove this marker once the leader also waits with a timeout",
-    strict=False,
-)
 def test_a_hanging_model_answers_504_and_the_others_are_served(service: RunningService) -> None:
     hang_url = service.url("/api/models/hanging/predict")
     hung: list[int | str] = []
