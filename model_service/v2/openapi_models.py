@@ -74,7 +74,7 @@ def register_model_components(
         "type": "object",
         "required": ["inputs"],
         "properties": {
-            "id": {"type": "string"},
+            "id": {"type": ["string", "null"], "description": "Echoed in the response."},
             "parameters": {"type": "object"},
             "inputs": {"type": "array", "minItems": 1, "items": {"oneOf": inputs}},
             "outputs": {

@@ -96,11 +96,20 @@ def _requested_outputs(document: dict[str, Any]) -> list[str] | None:
     outputs = document.get("outputs")
     if outputs is None:
         return None
-    if not isinstance(outputs, list) or not all(
-        isinstance(output, dict) and isinstance(output.get("name"), str) for output in outputs
-    ):
-        raise InvalidInput('"outputs" must be a list of objects, each with a "name".')
+    if not isinstance(outputs, list) or not all(_is_output_request(output) for output in outputs):
+        raise InvalidInput(
+            '"outputs" must be a list of objects, each with a "name" and optional "parameters" '
+            "object."
+        )
     return [output["name"] for output in outputs]
+
+
+def _is_output_request(output: Any) -> bool:
+    return (
+        isinstance(output, dict)
+        and isinstance(output.get("name"), str)
+        and isinstance(output.get("parameters", {}), dict)
+    )
 
 
 def _json_length(header_length: str, body_length: int) -> int:

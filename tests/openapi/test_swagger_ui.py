@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,15 +13,6 @@ from model_service.openapi.views import SWAGGER_UI_VERSION
 from tests.support import REPO_ROOT, RunningService
 
 VENDOR = REPO_ROOT / "model_service" / "static" / "vendor" / "swagger-ui"
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 class PageAudit(HTMLParser):
@@ -81,41 +73,33 @@ def test_vendored_swagger_ui_records_its_version_and_licence() -> None:
 @pytest.mark.server
 @pytest.mark.browser
 def test_try_it_out_predicts_with_the_example_and_stays_on_this_machine(
-    live_service: RunningService,
+    live_service: RunningService, browser: Any
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     requested: list[str] = []
     problems: list[str] = []
     operation = "#operations-iris_model-predict_iris_model"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+    page = browser.new_page()
+    try:
+        page.on("request", lambda request: requested.append(request.url))
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on(
+            "console",
+            lambda message: (
+                problems.append(message.text) if "Content Security Policy" in message.text else None
+            ),
         )
-        try:
-            page = browser.new_page()
-            page.on("request", lambda request: requested.append(request.url))
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            page.on(
-                "console",
-                lambda message: (
-                    problems.append(message.text)
-                    if "Content Security Policy" in message.text
-                    else None
-                ),
-            )
-            page.goto(live_service.url("/api/docs"))
-            page.locator(f"{operation} .opblock-summary").click()
-            page.locator(f"{operation} button.try-out__btn").click()
-            body = page.locator(f"{operation} textarea.body-param__text")
-            assert '"sepal_length": 5.1' in body.input_value()
-            page.locator(f"{operation} button.execute").click()
-            result = page.locator(f"{operation} .live-responses-table .response").first
-            result.wait_for()
-            status = result.locator(".response-col_status").inner_text().strip()
-            answer = result.locator(".response-col_description").inner_text()
-        finally:
-            browser.close()
+        page.goto(live_service.url("/api/docs"))
+        page.locator(f"{operation} .opblock-summary").click()
+        page.locator(f"{operation} button.try-out__btn").click()
+        body = page.locator(f"{operation} textarea.body-param__text")
+        assert '"sepal_length": 5.1' in body.input_value()
+        page.locator(f"{operation} button.execute").click()
+        result = page.locator(f"{operation} .live-responses-table .response").first
+        result.wait_for()
+        status = result.locator(".response-col_status").inner_text().strip()
+        answer = result.locator(".response-col_description").inner_text()
+    finally:
+        page.close()
 
     assert status == "200"
     assert '"species": "setosa"' in answer

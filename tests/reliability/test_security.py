@@ -97,30 +97,17 @@ def test_rate_limit_counts_each_client_address_apart(settings: dict[str, Any]) -
     assert client.get("/api/models", environ_base={"REMOTE_ADDR": "127.0.0.3"}).status_code == 200
 
 
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
 @pytest.mark.server
 @pytest.mark.browser
-def test_pages_work_in_chromium_under_the_policy() -> None:
+def test_pages_work_in_chromium_under_the_policy(browser: Any) -> None:
     """The real browser enforces the policy: the pages render and report no violation."""
-    from playwright.sync_api import sync_playwright
-
     from tests.reliability.conftest import server_env
     from tests.support import run_service
 
     messages: list[str] = []
-    with run_service(["--workers", "1"], env=server_env()) as service, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+    with run_service(["--workers", "1"], env=server_env()) as service:
+        page = browser.new_page()
         try:
-            page = browser.new_page()
             page.on("console", lambda message: messages.append(message.text))
             for path in ("/api/docs", "/models/echo/predict", "/"):
                 response = page.goto(service.url(path))
@@ -129,6 +116,6 @@ def test_pages_work_in_chromium_under_the_policy() -> None:
                     page.wait_for_selector(".opblock", timeout=15_000)
                 page.wait_for_load_state("networkidle")
         finally:
-            browser.close()
+            page.close()
     violations = [text for text in messages if "Content Security Policy" in text]
     assert not violations, violations
