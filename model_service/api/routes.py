@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, request
 
 from model_service.api import api
@@ -12,7 +14,8 @@ from model_service.api.schemas import (
     model_metadata_schema,
 )
 from model_service.json_provider import dumps_bytes
-from model_service.runtime import current_runtime
+from model_service.model_manager import ServedModel
+from model_service.runtime import ServiceRuntime, current_runtime
 
 
 def json_response(value: object, status: int = 200) -> Response:
@@ -39,10 +42,7 @@ def model_metadata(name: str, version: str | None) -> Response:
 def predict(name: str, version: str | None) -> Response:
     """Predict one item (JSON object or form fields) or a batch (JSON list, instances, CSV)."""
     runtime = current_runtime()
-    served = runtime.manager.get_model(name, version)
-    items, batch = read_items(
-        request, served.input_schema.json_schema, runtime.settings["MAX_BATCH_ITEMS"]
-    )
+    served, items, batch = _model_and_items(runtime, name, version)
     results = runtime.predict(served, items, batch)
     return json_response(results if batch else results[0])
 
@@ -52,9 +52,17 @@ def predict(name: str, version: str | None) -> Response:
 def explain(name: str, version: str | None) -> Response:
     """Explain the prediction for one item or a batch: one contribution per input field."""
     runtime = current_runtime()
+    served, items, batch = _model_and_items(runtime, name, version)
+    explanations = explanation_schema.dump(runtime.explain(served, items, batch), many=True)
+    return json_response(explanations if batch else explanations[0])
+
+
+def _model_and_items(
+    runtime: ServiceRuntime, name: str, version: str | None
+) -> tuple[ServedModel, list[Any], bool]:
+    """The requested model and the items of the request body (predict and explain share it)."""
     served = runtime.manager.get_model(name, version)
     items, batch = read_items(
         request, served.input_schema.json_schema, runtime.settings["MAX_BATCH_ITEMS"]
     )
-    explanations = explanation_schema.dump(runtime.explain(served, items, batch), many=True)
-    return json_response(explanations if batch else explanations[0])
+    return served, items, batch
