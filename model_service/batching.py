@@ -158,7 +158,8 @@ class Batcher:
                 if self.settings.max_batch_latency_s:
                     self._queue_grew.notify()  # a leader may be waiting for a fuller batch
         if call.leads or self._wait(call):
-            with self._leader_deadline():
+            remaining = self.settings.timeout_s - (time.monotonic() - call.arrived)
+            with self._leader_deadline(remaining):
                 self._lead(served, call)
             if time.monotonic() - call.arrived > self.settings.timeout_s:
                 raise self._timeout()
@@ -182,8 +183,11 @@ class Batcher:
                 self._promote()
         raise self._timeout()
 
-    def _leader_deadline(self) -> contextlib.AbstractContextManager[Any]:
-        """Under gevent, interrupt a leader whose model call outlives the timeout.
+    def _leader_deadline(self, remaining: float) -> contextlib.AbstractContextManager[Any]:
+        """Under gevent, interrupt a leader whose model call outlives the caller's timeout.
+
+        ``remaining`` is what is left of the caller's own ``PREDICTION_TIMEOUT_S``: a follower
+        promoted to lead after waiting has less time than one that found the model idle.
 
         A hung model that waits cooperatively (I/O, sleep) is interrupted with a 504 for the
         leader's own client, and the queue behind it moves on. A thread cannot be interrupted:
@@ -193,7 +197,7 @@ class Batcher:
             return contextlib.nullcontext()
         from gevent import Timeout
 
-        return Timeout(self.settings.timeout_s, self._timeout())
+        return Timeout(max(remaining, 0.001), self._timeout())
 
     def _timeout(self) -> PredictionTimeout:
         return PredictionTimeout(

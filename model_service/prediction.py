@@ -12,6 +12,7 @@ from model_service.errors import (
     ExplanationUnavailable,
     InvalidInput,
     PredictionError,
+    PredictionTimeout,
 )
 from model_service.model_manager import ServedModel
 
@@ -49,6 +50,8 @@ def call_model(served: ServedModel, items: list[dict[str, Any]]) -> list[Any]:
     """Run the model's ``predict_batch``; any exception becomes :class:`PredictionError`."""
     try:
         results = served.model.predict_batch(items)
+    except PredictionTimeout:
+        raise  # the batcher's deadline interrupted a hung model: a 504, not the model's fault
     except Exception:
         logger.exception(
             "Model %s %s raised while predicting", served.qualified_name, served.version

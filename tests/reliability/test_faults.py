@@ -122,7 +122,18 @@ def test_a_worker_killed_under_load_is_replaced_and_the_service_recovers(
     assert answers(service) == {2.0}
 
 
-def test_a_hanging_model_answers_504_and_the_others_are_served(service: RunningService) -> None:
+@pytest.fixture
+def fresh_service() -> Iterator[RunningService]:
+    """A server of its own: workers that no earlier fault test has signalled or killed."""
+    env = server_env(TOY_MODELS, PREDICTION_TIMEOUT_S=TIMEOUT_S)
+    with run_service(["--workers", "2"], env=env) as running:
+        yield running
+
+
+def test_a_hanging_model_answers_504_and_the_others_are_served(
+    fresh_service: RunningService,
+) -> None:
+    service = fresh_service
     hang_url = service.url("/api/models/hanging/predict")
     hung: list[int | str] = []
 
