@@ -8,18 +8,20 @@ problems stay machine-readable in the extra ``details`` field (the ``/api`` deta
 
 from __future__ import annotations
 
-import logging
-from http import HTTPStatus
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, Response, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from model_service.error_handlers import error_response
-from model_service.errors import ErrorDetail, ServingError
-
-logger = logging.getLogger(__name__)
+from model_service.error_handlers import (
+    HTTP_ERROR_MESSAGES,
+    ErrorShape,
+    bounded_details,
+    cut,
+)
+from model_service.errors import ErrorDetail
 
 SHOWN_IN_MESSAGE = 5
 """How many problems the ``error`` string itself lists; ``details`` has them all."""
@@ -37,14 +39,14 @@ def _readable_path(path: tuple[str | int, ...]) -> str:
 
 
 def v2_error_body(
-    error_type: str, message: str, details: list[ErrorDetail] | None = None
+    error_type: str, message: str, details: Sequence[ErrorDetail] | None = None
 ) -> dict[str, Any]:
     """``{"error": message and first problems, "type", "details", "request_id"}``."""
     details = details or []
-    text = message
+    text = cut(message)
     if details:
         listed = "; ".join(
-            f"{_readable_path(detail.path)}: {detail.message}"
+            f"{_readable_path(detail.path)}: {cut(detail.message)}"
             for detail in details[:SHOWN_IN_MESSAGE]
         )
         more = len(details) - SHOWN_IN_MESSAGE
@@ -52,35 +54,12 @@ def v2_error_body(
     return {
         "error": text,
         "type": error_type,
-        "details": [detail.to_dict() for detail in details],
+        "details": bounded_details(details),
         "request_id": g.get("request_id", ""),
     }
 
 
-def handle_serving_error(error: ServingError) -> Response:
-    return error_response(
-        int(error.status), v2_error_body(error.type, error.message, error.details)
-    )
-
-
-def handle_http_exception(error: HTTPException) -> Response:
-    status = error.code or 500
-    type_name = HTTPStatus(status).phrase.lower().replace(" ", "_")
-    message = _HTTP_ERROR_MESSAGES.get(status) or error.description or HTTPStatus(status).phrase
-    headers = None
-    valid_methods = getattr(error, "valid_methods", None)
-    if status == 405 and valid_methods:
-        headers = {"Allow": ", ".join(valid_methods)}
-    return error_response(status, v2_error_body(type_name, message), headers)
-
-
-def handle_unexpected_error(error: Exception) -> Response:
-    logger.exception("Unhandled error in V2 request %s", g.get("request_id", "-"))
-    body = v2_error_body(
-        "internal_error",
-        "The service failed to handle this request; the error is logged under its request id.",
-    )
-    return error_response(500, body)
+V2_ERRORS = ErrorShape(v2_error_body, {**HTTP_ERROR_MESSAGES, **_HTTP_ERROR_MESSAGES})
 
 
 def register_error_handlers(blueprint: Blueprint) -> None:
@@ -90,9 +69,7 @@ def register_error_handlers(blueprint: Blueprint) -> None:
     prefix that matches no route (404, 405) fails before any view is chosen, so a
     ``before_app_request`` hook answers those.
     """
-    blueprint.register_error_handler(ServingError, handle_serving_error)
-    blueprint.register_error_handler(HTTPException, handle_http_exception)
-    blueprint.register_error_handler(Exception, handle_unexpected_error)
+    V2_ERRORS.register(blueprint)
     prefix = blueprint.url_prefix or ""
 
     @blueprint.before_app_request
@@ -103,5 +80,5 @@ def register_error_handlers(blueprint: Blueprint) -> None:
         if request.path != prefix and not request.path.startswith(prefix + "/"):
             return None
         if isinstance(failure, HTTPException):
-            return handle_http_exception(failure)
+            return V2_ERRORS.http_exception(failure)
         return None

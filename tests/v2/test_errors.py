@@ -291,3 +291,12 @@ def test_a_json_text_tensor_element_that_is_not_json_is_a_400(client: FlaskClien
     assert body["details"] == [
         {"path": ["inputs", "item"], "message": "element 1 is not JSON text"}
     ]
+
+
+def test_v2_error_details_are_bounded_like_the_api(client: FlaskClient) -> None:
+    rows = [[50.0, 50.0, 50.0, 50.0]] * 200  # every field of every row out of range: 800 problems
+    response = client.post(IRIS_INFER, json={"inputs": iris_tensors(rows)})
+    body = assert_v2_error(response, 400, "invalid_input")
+    assert len(body["details"]) == 101
+    assert body["details"][-1]["message"] == "... and 700 more problem(s)"
+    assert "and 795 more" in body["error"]
