@@ -52,6 +52,15 @@ class Config:
     PREDICTION_TIMEOUT_S = 30.0
     """A prediction still running after this many seconds answers 504 to its client."""
 
+    GC_FREEZE = True
+    """Under the launcher, freeze the warmed-up heap out of garbage collection (in the master
+    before forking, and in each worker after its warm-up), so collections under load only walk
+    what requests create."""
+
+    GC_THRESHOLDS = [50_000, 20, 10]
+    """Under the launcher, ``gc.set_threshold`` for generations 0, 1 and 2 (Python's default is
+    700, 10, 10): fewer young collections, each walking the objects of the requests in flight."""
+
     MAX_JSON_DEPTH = 32
     """Deepest nesting of arrays and objects accepted in a JSON body."""
 

@@ -6,7 +6,10 @@
   ``model_service_prediction_duration_seconds``: validate + predict + check, per call;
 * ``model_service_model_info``, ``model_service_model_load_seconds``: one series per loaded model;
   ``model_service_model_load_failures``: models that configuration named but failed to load;
-* ``model_service_batch_size``: items per ``predict_batch`` call, defined by the batcher.
+* ``model_service_batch_size``: items per ``predict_batch`` call, defined by the batcher;
+* ``model_service_gc_pause_seconds``: garbage-collection pauses of the workers, and
+  ``model_service_gc_frozen_objects`` / ``model_service_gc_threshold`` for the answering worker
+  (see :mod:`model_service.garbage_collection`).
 
 Under the launcher several gunicorn workers answer requests, so each one writes its samples to
 files in ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess mode, which the launcher
@@ -36,6 +39,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from model_service.garbage_collection import CollectorStateCollector, record_pauses
 from model_service.model_manager import ServedModel
 from model_service.observability import request_model, request_seconds
 from model_service.runtime import EXTENSION_KEY, ServiceRuntime
@@ -134,6 +138,7 @@ def multiprocess_directory() -> str | None:
 def _exposed_registries(runtime: ServiceRuntime) -> tuple[ServiceMetrics, list[CollectorRegistry]]:
     own = CollectorRegistry(auto_describe=True)
     own.register(LoadedModelsCollector(runtime))
+    own.register(CollectorStateCollector())
     if multiprocess_directory():
         MultiProcessCollector(own)
         return ServiceMetrics(registry=None), [own]
@@ -149,10 +154,12 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def count_request(response: Response) -> Response:
         metrics.observe_request(response.status_code)
+        record_pauses()
         return response
 
     def serve_metrics() -> Response:
         """Every metric in Prometheus text format."""
+        record_pauses()
         body = b"".join(generate_latest(registry) for registry in registries)
         return Response(body, content_type=CONTENT_TYPE_LATEST)
 
