@@ -7,7 +7,13 @@ What ``model-service serve`` sets up around gunicorn, and why:
   copy instead, for models that do not survive a fork (a thread pool, a device context).
 * **Warm-up**: each worker, once forked, runs every model once on its example input in the
   background (first calls are slow: lazy imports, caches, the batcher); ``/api/health/ready``
-  answers 503 until it is done, so a readiness probe holds traffic back meanwhile.
+  answers 503 until it is done, so a readiness probe holds traffic back meanwhile. A preloading
+  master compiles the templates and the URL map before it forks, so those pages are shared.
+* **Garbage collection** (:mod:`model_service.garbage_collection`): the master freezes its warmed
+  heap before forking and each worker freezes again after its warm-up, so collections under load
+  only walk what requests create; ``GC_THRESHOLDS`` is applied in both, and every pause is timed.
+* **Worker class**: ``gevent`` (the default) is :class:`model_service.workers.ServiceGeventWorker`,
+  gunicorn's gevent worker writing each response in one ``send`` and yielding after each request.
 * **Metrics**: prometheus-client's multiprocess mode, in a fresh directory per run, so that
   ``/metrics`` adds up every worker's samples; a dead worker's live gauges are dropped.
 * **Logging**: the ``model_service`` loggers share gunicorn's error-log handlers
@@ -39,7 +45,7 @@ from flask import Flask
 from gunicorn import glogging, util
 from gunicorn.app.base import BaseApplication
 
-from model_service import prediction
+from model_service import connection_shares, prediction
 from model_service.api.health import WARM_UP_KEY
 from model_service.observability import configure_logging, make_formatter
 from model_service.runtime import EXTENSION_KEY
@@ -52,6 +58,9 @@ METRICS_DIRECTORY_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 METRICS_DIRECTORY_PREFIX = "model-service-metrics-"
 PACKAGE_DIRECTORY = Path(__file__).resolve().parent
+
+GEVENT_WORKER = "model_service.workers.ServiceGeventWorker"
+"""What ``--worker-class gevent`` runs (imported by gunicorn only when chosen)."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +121,10 @@ class ModelServiceApplication(BaseApplication):
     def load(self) -> Flask:
         from model_service import create_app
 
-        return create_app(self.overrides)
+        app = create_app(self.overrides)
+        if self.cfg.preload_app:  # this is the master, about to fork the workers
+            prepare_for_fork(app)
+        return app
 
 
 def service_logger_class(log_format: str) -> type:
@@ -129,26 +141,24 @@ def service_logger_class(log_format: str) -> type:
     return ServiceLogger
 
 
-# --- worker warm-up -----------------------------------------------------------------------------
+# --- warm-up and garbage collection ------------------------------------------------------------
 
 
-def warm_up(app: Flask, done: threading.Event) -> None:
-    """Predict each model's example input once, then set ``done``.
+def predict_examples(app: Flask, run: prediction.PredictBatch) -> int:
+    """Predict each model's example input once with ``run``; return how many were predicted.
 
     A failure is logged and does not hold readiness back: the model answers (or fails) the same
     way for clients, and the health endpoint reports load failures on its own.
     """
     runtime = app.extensions[EXTENSION_KEY]
-    started = time.perf_counter()
-    served_models = runtime.manager.served_models()
+    predicted = 0
     with app.app_context():
-        for served in served_models:
+        for served in runtime.manager.served_models():
             if served.example_input is None:
                 continue
             try:
-                prediction.predict(
-                    served, [served.example_input], batch=False, run=runtime.run_prediction
-                )
+                prediction.predict(served, [served.example_input], batch=False, run=run)
+                predicted += 1
             except Exception as error:
                 logger.warning(
                     "Warm-up prediction of %s %s failed: %s",
@@ -156,9 +166,48 @@ def warm_up(app: Flask, done: threading.Event) -> None:
                     served.version,
                     error,
                 )
+    return predicted
+
+
+def compile_lazily_built_parts(app: Flask) -> None:
+    """Build what Flask builds on first use: every template and the URL matcher."""
+    for name in app.jinja_env.list_templates(filter_func=lambda name: name.endswith(".html")):
+        app.jinja_env.get_template(name)
+    app.url_map.update()
+
+
+def prepare_for_fork(app: Flask) -> None:
+    """In a preloading master: build what Flask builds lazily, apply ``GC_THRESHOLDS`` and freeze
+    the heap, so the workers inherit a heap that no collection walks (and whose pages stay
+    shared). Models are not called here: a first prediction may start threads (a BLAS or OpenMP
+    pool) that would not survive the fork, or wait on something only a worker has."""
+    compile_lazily_built_parts(app)
+    from model_service.garbage_collection import CollectorSettings
+
+    collector = CollectorSettings.from_settings(app.config)
+    collector.apply()
+    frozen = collector.freeze_heap()
+    logger.info("Master froze %d objects out of garbage collection before forking", frozen)
+
+
+def warm_up(app: Flask, done: threading.Event) -> None:
+    """In a worker: predict each model's example through the batcher, freeze what that created,
+    start timing collections, then set ``done`` (readiness)."""
+    started = time.perf_counter()
+    compile_lazily_built_parts(app)
+    predicted = predict_examples(app, app.extensions[EXTENSION_KEY].run_prediction)
+    from model_service.garbage_collection import CollectorSettings, time_pauses
+
+    collector = CollectorSettings.from_settings(app.config)
+    collector.apply()
+    frozen = collector.freeze_heap()
+    time_pauses()
     done.set()
     logger.info(
-        "Worker warmed up %d model(s) in %.2f s", len(served_models), time.perf_counter() - started
+        "Worker warmed up %d model(s) in %.2f s; %d objects frozen out of garbage collection",
+        predicted,
+        time.perf_counter() - started,
+        frozen,
     )
 
 
@@ -231,11 +280,12 @@ def _process_exists(pid: int) -> bool:
     return True
 
 
-def forget_worker_metrics(server: Any, worker: Any) -> None:
-    """gunicorn ``child_exit`` hook: drop the exited worker's live gauges."""
+def forget_worker(server: Any, worker: Any) -> None:
+    """gunicorn ``child_exit`` hook: drop the exited worker's live gauges and connection count."""
     from prometheus_client import multiprocess  # here: importing it earlier is what must not be
 
     multiprocess.mark_process_dead(worker.pid)
+    connection_shares.forget_worker(worker.pid)
 
 
 # --- assembling the gunicorn settings -----------------------------------------------------------
@@ -259,7 +309,7 @@ def gunicorn_settings(options: ServeOptions, log_level: str, log_format: str) ->
         "workers": 1 if options.debug else options.workers,
         # gunicorn would turn "sync" into "gthread" when given more than one thread.
         "threads": options.threads if options.worker_class == "gthread" else 1,
-        "worker_class": options.worker_class,
+        "worker_class": GEVENT_WORKER if options.worker_class == "gevent" else options.worker_class,
         "timeout": options.timeout,
         "graceful_timeout": options.graceful_timeout,
         "daemon": options.daemon,
@@ -276,7 +326,7 @@ def gunicorn_settings(options: ServeOptions, log_level: str, log_format: str) ->
         "control_socket_disable": True,
         "post_fork": stop_while_booting,
         "post_worker_init": start_warm_up,
-        "child_exit": forget_worker_metrics,
+        "child_exit": forget_worker,
     }
 
 

@@ -1,0 +1,199 @@
+"""The launcher's gevent worker under real gunicorn: garbage-collection settings in the workers,
+responses written in one piece, connections shared equally, and a turn for every connection."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import io
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.server.conftest import IRIS, IRIS_ITEM, service_env, wait_for
+from tests.support import REPO_ROOT, RunningService, run_service
+
+pytestmark = pytest.mark.server
+
+STATIC_FILE = "/static/css/app.css"
+
+
+def gc_metrics(service: RunningService) -> dict[str, float]:
+    """The garbage-collection gauges of the worker that answered one scrape."""
+    response = requests.get(service.url("/metrics"), headers={"Connection": "close"}, timeout=10)
+    values = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            if sample.name == "model_service_gc_frozen_objects":
+                values["frozen"] = sample.value
+            if sample.name == "model_service_gc_threshold":
+                values[f"threshold{sample.labels['generation']}"] = sample.value
+    return values
+
+
+@pytest.fixture(scope="module")
+def tuned_service() -> Iterator[RunningService]:
+    env = service_env(IRIS, GC_THRESHOLDS="[30000, 15, 12]")
+    with run_service(["--workers", "2"], env=env) as running:
+        wait_for(
+            lambda: requests.get(running.url("/api/health/ready"), timeout=5).status_code == 200,
+            "readiness",
+        )
+        time.sleep(1)  # the second worker's warm-up, which freezes its heap
+        yield running
+
+
+def test_workers_run_with_the_configured_thresholds_and_a_frozen_heap(
+    tuned_service: RunningService,
+) -> None:
+    for _ in range(6):  # new connections, so both workers answer some of them
+        values = gc_metrics(tuned_service)
+        assert (values["threshold0"], values["threshold1"], values["threshold2"]) == (30000, 15, 12)
+        assert values["frozen"] > 50_000  # the models, numpy, scikit-learn and Flask
+
+
+def test_gc_freeze_can_be_turned_off() -> None:
+    env = service_env(IRIS, GC_FREEZE="false")
+    with run_service(["--workers", "1"], env=env) as service:
+        wait_for(
+            lambda: requests.get(service.url("/api/health/ready"), timeout=5).status_code == 200,
+            "readiness",
+        )
+        assert gc_metrics(service)["frozen"] == 0
+
+
+class KeptOpenReader(io.BufferedReader):
+    """A buffered reader that a finished response cannot close."""
+
+    def close(self) -> None:
+        pass
+
+
+class SharedReader:
+    """Gives every :class:`http.client.HTTPResponse` the same buffered reader of one socket, so
+    pipelined answers are read one after the other without losing buffered bytes."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self.reader = KeptOpenReader(socket.SocketIO(connection, "rb"))
+
+    def makefile(self, mode: str) -> object:
+        return self.reader
+
+
+def read_response(reader: SharedReader, method: str) -> tuple[int, dict[str, str], bytes]:
+    stream = http.client.HTTPResponse(reader, method=method)  # type: ignore[arg-type]
+    stream.begin()
+    body = stream.read()
+    return stream.status, {k.lower(): v for k, v in stream.getheaders()}, body
+
+
+def test_responses_on_one_keep_alive_connection_are_whole_and_in_order(
+    tuned_service: RunningService,
+) -> None:
+    port = int(tuned_service.base_url.rsplit(":", 1)[1])
+    body = json.dumps([IRIS_ITEM] * 300).encode()
+    requests_sent = [
+        b"POST /api/models/iris_model/predict HTTP/1.1\r\nHost: t\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body),
+        b"HEAD /api/health/live HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"GET " + STATIC_FILE.encode() + b" HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"GET /api/models/nope/metadata HTTP/1.1\r\nHost: t\r\nX-Request-ID: abc-1\r\n\r\n",
+        b"GET /api/health/live HTTP/1.1\r\nHost: t\r\n\r\n",
+    ]
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(b"".join(requests_sent))  # pipelined: answers must not interleave
+        reader = SharedReader(connection)
+        methods = ("POST", "HEAD", "GET", "GET", "GET")
+        answers = [read_response(reader, method) for method in methods]
+
+    status, headers, predicted = answers[0]
+    assert status == 200 and int(headers["content-length"]) == len(predicted)
+    results = json.loads(predicted)
+    assert len(results) == 300 and results[0]["species"] == "setosa"
+    assert headers["x-content-type-options"] == "nosniff" and "x-request-id" in headers
+
+    status, headers, empty = answers[1]
+    assert (status, empty) == (200, b"") and int(headers["content-length"]) > 0
+
+    status, headers, css = answers[2]
+    assert status == 200
+    assert css == (REPO_ROOT / "model_service" / STATIC_FILE.lstrip("/")).read_bytes()
+
+    status, headers, error = answers[3]
+    assert status == 404 and headers["x-request-id"] == "abc-1"
+    assert json.loads(error)["error"]["type"] == "model_not_found"
+
+    assert answers[4][0] == 200 and json.loads(answers[4][2]) == {"status": "ok"}
+
+
+def worker_pids(service: RunningService) -> list[int]:
+    children = Path(f"/proc/{service.process.pid}/task/{service.process.pid}/children")
+    return [int(pid) for pid in children.read_text().split()]
+
+
+def connections_by_worker(service: RunningService) -> dict[int, int]:
+    """How many established connections each worker holds (read from /proc)."""
+    port = int(service.base_url.rsplit(":", 1)[1])
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] == "01":  # ESTABLISHED
+            inodes.add(fields[9])
+    counts = {}
+    for pid in worker_pids(service):
+        links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+        counts[pid] = sum(link[len("socket:[") : -1] in inodes for link in links)
+    return counts
+
+
+def test_keep_alive_connections_are_shared_equally_between_the_workers(
+    tuned_service: RunningService,
+) -> None:
+    port = int(tuned_service.base_url.rsplit(":", 1)[1])
+    connections = []
+    try:
+        for _ in range(8):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", "/api/health/live")
+            assert connection.getresponse().read() == b'{"status":"ok"}'
+            connections.append(connection)
+        counts = connections_by_worker(tuned_service)
+        assert sorted(counts.values()) == [4, 4], counts
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def test_a_client_pipelining_many_requests_does_not_hold_back_another() -> None:
+    """One worker, two connections: a request on the second, sent once the worker is busy with
+    1000 pipelined requests on the first, is answered before most of those, because the worker
+    yields after each request (without it, the first connection's buffered requests all went
+    first)."""
+    with run_service(["--workers", "1"], env=service_env(IRIS)) as service:
+        port = int(service.base_url.rsplit(":", 1)[1])
+        busy = socket.create_connection(("127.0.0.1", port), timeout=10)
+        other = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        other.request("GET", "/api/health/live")  # both connections open and served
+        other.getresponse().read()
+
+        busy.sendall(b"GET /api/health/live HTTP/1.1\r\nHost: t\r\n\r\n" * 1000)
+        received = busy.recv(1 << 20)  # the worker has started on them
+        other.request("GET", "/api/health/live")
+        assert other.getresponse().read() == b'{"status":"ok"}'
+
+        busy.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            while chunk := busy.recv(1 << 20):
+                received += chunk
+        answered_first = received.count(b"HTTP/1.1 200")
+        assert answered_first < 750, f"{answered_first} of 1000 pipelined answers came first"
+        busy.close()
+        other.close()
