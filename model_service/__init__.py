@@ -35,6 +35,7 @@ def create_app(
         metrics,
         observability,
         openapi,
+        prediction,
         security,
         v2,
         views,
@@ -50,11 +51,14 @@ def create_app(
     app.json = OrjsonProvider(app)
     if manager is None:
         manager = build_manager(resolved)
-    app.extensions[EXTENSION_KEY] = ServiceRuntime(settings=resolved, manager=manager)
+    app.extensions[EXTENSION_KEY] = ServiceRuntime(
+        settings=resolved,
+        manager=manager,
+        run_prediction=batching.prediction_runner(prediction.call_model, resolved),
+    )
     observability.init_app(app)
     security.init_app(app)
     metrics.init_app(app)
-    batching.init_app(app)
     error_handlers.register_error_handlers(app)
     app.register_blueprint(api)
     admin.init_app(app)

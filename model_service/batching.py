@@ -34,13 +34,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask
 from prometheus_client import Histogram
 
 from model_service.errors import PredictionError, PredictionTimeout
 from model_service.model_manager import ServedModel
 from model_service.prediction import PredictBatch
-from model_service.runtime import EXTENSION_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -355,13 +353,12 @@ def _forget_all_batchers() -> None:
 os.register_at_fork(after_in_child=_forget_all_batchers)
 
 
-def init_app(app: Flask) -> None:
-    """Route the app's predictions through per-model batchers when ``BATCHING_ENABLED`` is set."""
-    settings = BatchSettings.from_settings(app.config)
-    if not settings.enabled:
-        return
-    runtime = app.extensions[EXTENSION_KEY]
-    runtime.run_prediction = BatchingRunner(runtime.run_prediction, settings)
+def prediction_runner(run: PredictBatch, settings: Mapping[str, Any]) -> PredictBatch:
+    """``run`` through per-model batchers when ``BATCHING_ENABLED`` is set, else ``run`` itself."""
+    batch_settings = BatchSettings.from_settings(settings)
+    if not batch_settings.enabled:
+        return run
+    return BatchingRunner(run, batch_settings)
 
 
 def _greenlet_yield() -> Callable[[float], None] | None:

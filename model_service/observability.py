@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any, TextIO
 
 from flask import Flask, Response, g, request
@@ -40,6 +41,8 @@ TEXT_FORMAT = "%(asctime)s [%(process)d] [%(levelname)s] %(message)s"
 TEXT_DATE_FORMAT = "[%Y-%m-%d %H:%M:%S %z]"
 
 logger = logging.getLogger("model_service.requests")
+_NO_MODEL = SimpleNamespace(qualified_name="", version="")
+"""Remembered for a request that named no loaded model."""
 _installed_handlers: list[logging.Handler] = []
 
 
@@ -149,19 +152,16 @@ def request_model() -> tuple[str, str]:
     Only a model the service actually serves is named (an unversioned request gets its default
     version), so a client probing made-up names cannot grow the label sets of the metrics.
     """
-    cached: tuple[str, str] | None = g.get("_model_labels")
-    if cached is None:
-        cached = ("", "")
-        view_args = request.view_args or {}
-        name = view_args.get("name")
-        if name:
-            try:
-                served = current_runtime().manager.get_model(name, view_args.get("version"))
-                cached = (served.qualified_name, served.version)
-            except ServingError:
-                pass
-        g._model_labels = cached
-    return cached
+    served = g.get("served_model")
+    if served is None:
+        name = (request.view_args or {}).get("name")
+        if not name:
+            return ("", "")
+        try:  # a view that failed before resolving its model, or one that does not resolve it
+            served = current_runtime().get_model(name, (request.view_args or {}).get("version"))
+        except ServingError:
+            g.served_model = served = _NO_MODEL
+    return (served.qualified_name, served.version)
 
 
 def request_seconds() -> float:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 from model_service import prediction
 from model_service.model_manager import ModelManager, ServedModel
@@ -26,6 +26,14 @@ class ServiceRuntime:
     manager: ModelManager
     run_prediction: prediction.PredictBatch = field(default=prediction.call_model)
     prediction_observers: list[PredictionObserver] = field(default_factory=list)
+
+    def get_model(self, name: str, version: str | None) -> ServedModel:
+        """The model a request addressed (see :meth:`ModelManager.get_model`), remembered for the
+        rest of the request, so its log line and metrics name it without looking it up again."""
+        served = self.manager.get_model(name, version)
+        if has_request_context():
+            g.served_model = served
+        return served
 
     def predict(self, served: ServedModel, items: Sequence[Any], batch: bool) -> list[Any]:
         """Validate, predict (through the batcher when it is on) and check ``items``."""

@@ -61,7 +61,7 @@ def _model_and_items(
     runtime: ServiceRuntime, name: str, version: str | None
 ) -> tuple[ServedModel, list[Any], bool]:
     """The requested model and the items of the request body (predict and explain share it)."""
-    served = runtime.manager.get_model(name, version)
+    served = runtime.get_model(name, version)
     items, batch = read_items(
         request, served.input_schema.json_schema, runtime.settings["MAX_BATCH_ITEMS"]
     )

@@ -57,7 +57,7 @@ def server_ready() -> Response:
 @v2.get("/models/<name>/versions/<version>/ready")
 def model_ready(name: str, version: str | None) -> Response:
     """A loaded model is ready (404 when it is not loaded)."""
-    served = current_runtime().manager.get_model(name, version)
+    served = current_runtime().get_model(name, version)
     return json_response({"name": served.qualified_name, "ready": True})
 
 
@@ -65,9 +65,9 @@ def model_ready(name: str, version: str | None) -> Response:
 @v2.get("/models/<name>/versions/<version>")
 def model_metadata(name: str, version: str | None) -> Response:
     """The model's input and output tensors: names, datatypes, shapes (``-1``: any size)."""
-    manager = current_runtime().manager
-    served = manager.get_model(name, version)
-    versions = manager.get_model_metadata(name, served.version)["versions"]
+    runtime = current_runtime()
+    served = runtime.get_model(name, version)
+    versions = runtime.manager.get_model_metadata(name, served.version)["versions"]
     return json_response(describe_model(served, versions))
 
 
@@ -76,7 +76,7 @@ def model_metadata(name: str, version: str | None) -> Response:
 def infer(name: str, version: str | None) -> Response:
     """Predict every row of the input tensors; answer one output tensor per output field."""
     runtime = current_runtime()
-    served = runtime.manager.get_model(name, version)
+    served = runtime.get_model(name, version)
     mapping = mapping_for(served)
     infer_request = read_infer_request(
         request.get_data(cache=False), request.headers.get(HEADER_LENGTH)

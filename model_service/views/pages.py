@@ -115,8 +115,9 @@ def _csv_cell(value: Any) -> str:
 
 
 def _served(name: str, version: str | None) -> tuple[ServedModel, list[str]]:
-    manager = current_runtime().manager
-    served = manager.get_model(name, version)
+    runtime = current_runtime()
+    manager = runtime.manager
+    served = runtime.get_model(name, version)
     versions = next(
         (
             summary["versions"]
