@@ -30,9 +30,8 @@ POLYGON_CORNERS = {  # offsets from a marker's centre, in pixels
     "triangle-down": ((0, 6), (5.5, -4), (-5.5, -4)),
     "diamond": ((0, -6), (6, 0), (0, 6), (-6, 0)),
     "plus": PLUS,
-    "x": tuple(
-        ((dx - dy) * 0.75, (dx + dy) * 0.75) for dx, dy in PLUS
-    ),  # the plus turned 45 degrees
+    # the plus turned 45 degrees (and shrunk to about the same size)
+    "x": tuple(((dx - dy) * 0.75, (dx + dy) * 0.75) for dx, dy in PLUS),
 }
 
 Series = dict[str, dict[int, dict[str, float]]]
