@@ -57,7 +57,7 @@ class Config:
     before forking, and in each worker after its warm-up), so collections under load only walk
     what requests create."""
 
-    GC_THRESHOLDS = [50_000, 20, 10]
+    GC_THRESHOLDS = [10_000, 20, 10]
     """Under the launcher, ``gc.set_threshold`` for generations 0, 1 and 2 (Python's default is
     700, 10, 10): fewer young collections, each walking the objects of the requests in flight."""
 

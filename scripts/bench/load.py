@@ -131,7 +131,9 @@ class LoadResult:
 
     requests_per_s: float
     p50_ms: float
+    p90_ms: float
     p99_ms: float
+    max_ms: float
     errors: int
     requests: int
 
@@ -158,7 +160,9 @@ def run_wrk(
     return LoadResult(
         requests_per_s=summary["requests"] / seconds_run,
         p50_ms=summary["p50_us"] / 1000,
+        p90_ms=summary["p90_us"] / 1000,
         p99_ms=summary["p99_us"] / 1000,
+        max_ms=summary["max_us"] / 1000,
         errors=summary["non_2xx"] + summary["socket_errors"],
         requests=summary["requests"],
     )

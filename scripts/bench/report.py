@@ -119,8 +119,8 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
-def markdown(rows: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in [list(COLUMNS), *rows]) for i in range(len(COLUMNS))]
+def markdown(rows: list[list[str]], columns: tuple[str, ...] = COLUMNS) -> str:
+    widths = [max(len(row[i]) for row in [list(columns), *rows]) for i in range(len(columns))]
 
     def line(cells: list[str]) -> str:
         return (
@@ -130,14 +130,15 @@ def markdown(rows: list[list[str]]) -> str:
         )
 
     rule = "|" + "|".join("-" * (width + 2) for width in widths) + "|"
-    return "\n".join([line(list(COLUMNS)), rule, *(line(row) for row in rows)])
+    return "\n".join([line(list(columns)), rule, *(line(row) for row in rows)])
 
 
 def machine_line(results: dict[str, Any]) -> str:
     m, o = results["machine"], results["options"]
     return (
         f"iris_model, {o['workers']} workers, {o['runs']} run(s) x {o['seconds']:g} s per cell "
-        f"(median), wrk on the same machine. Machine: {m['cores']} cores ({m['cpu']}), Python "
+        f"(median), wrk (2 threads) on the same cores, unpinned. Machine: {m['cores']} cores "
+        f"({m['cpu']}), Python "
         f"{m['python']}, flask {m['flask']}, gunicorn {m['gunicorn']}, gevent {m['gevent']}, "
         f"scikit-learn {m['scikit-learn']}, numpy {m['numpy']}, orjson {m['orjson']}, {m['wrk']}; "
         f"load average at start {m['load_average_at_start'][0]:.2f}."
@@ -191,6 +192,81 @@ def target_lines(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+TAIL_COLUMNS = ("server", "c", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "GC pauses > 10 ms")
+DEFAULTS = "model-service (defaults)"
+HANDWRITTEN = "hand-written Flask route"
+
+
+def tail_servers(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The servers measured at every tail concurrency, ours with its defaults first."""
+    servers = {
+        DEFAULTS: results["ours"]["gevent"],
+        HANDWRITTEN: results["baselines"]["handwritten"],
+    }
+    mlserver = results.get("mlserver")
+    if mlserver:
+        servers[f"MLServer {mlserver['version']}"] = mlserver["parallel_workers_0"]
+    return servers
+
+
+def _concurrencies(cells: dict[str, Any]) -> list[int]:
+    return sorted(int(key[1:]) for key in cells if key.startswith("c") and key[1:].isdigit())
+
+
+def tail_rows(results: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for name, cells in tail_servers(results).items():
+        for concurrency in _concurrencies(cells):
+            cell = cells[f"c{concurrency}"]
+            pauses = cell.get("gc_pauses_over_10ms")
+            rows.append(
+                [
+                    name,
+                    str(concurrency),
+                    _number(cell["requests_per_s"]),
+                    _number(cell["p50_ms"], 2),
+                    _number(cell["p90_ms"], 2),
+                    _number(cell["p99_ms"], 2),
+                    _number(cell["max_ms"], 1),
+                    "-" if pauses is None else str(pauses),
+                ]
+            )
+    return rows
+
+
+def plot_series(results: dict[str, Any]) -> dict[str, dict[int, dict[str, float]]]:
+    """What :func:`plots.write_plots` draws: each tail server's cells by concurrency."""
+    return {
+        name: {concurrency: cells[f"c{concurrency}"] for concurrency in _concurrencies(cells)}
+        for name, cells in tail_servers(results).items()
+    }
+
+
+def tail_target_lines(results: dict[str, Any]) -> list[str]:
+    """The tail-latency issue's targets, ours (defaults) against the hand-written route."""
+    ours, hand = results["ours"]["gevent"], results["baselines"]["handwritten"]
+    lines = []
+    for concurrency, limit in ((1, 1.0), (4, 1.0), (16, 1.0), (64, 1.5)):
+        mine, theirs = ours[f"c{concurrency}"]["p99_ms"], hand[f"c{concurrency}"]["p99_ms"]
+        lines.append(
+            f"c={concurrency} p99: {mine:.2f} ms vs hand-written {theirs:.2f} ms = "
+            f"{mine / theirs:.2f}x (target <= {limit:g}x)"
+        )
+    for concurrency, target in ((64, 2.0), (16, 1.5)):
+        key = f"c{concurrency}"
+        ratio = ours[key]["requests_per_s"] / hand[key]["requests_per_s"]
+        lines.append(f"c={concurrency} req/s vs hand-written: {ratio:.2f}x (target >= {target:g}x)")
+    lines.append(
+        f"c=1 p50: {ours['c1']['p50_ms']:.2f} ms vs hand-written {hand['c1']['p50_ms']:.2f} ms "
+        "(target: within 0.2 ms)"
+    )
+    pauses = sum(cell.get("gc_pauses_over_10ms") or 0 for cell in ours.values())
+    lines.append(f"GC pauses over 10 ms in our workers, every cell of the defaults: {pauses} (0)")
+    rows = ours["batch100"]["requests_per_s"] / hand["batch100"]["requests_per_s"]
+    lines.append(f"100-row rows/s vs hand-written: {rows:.2f}x (target >= 1x)")
+    return lines
+
+
 def print_table(results: dict[str, Any]) -> None:
     print()
     print(machine_line(results))
@@ -198,6 +274,13 @@ def print_table(results: dict[str, Any]) -> None:
     print(markdown(table_rows(results)))
     print()
     for line in [*target_lines(results), *memory_lines(results)]:
+        print(f"- {line}")
+    print()
+    print("Tail latency, the same run:")
+    print()
+    print(markdown(tail_rows(results), TAIL_COLUMNS))
+    print()
+    for line in tail_target_lines(results):
         print(f"- {line}")
     print(f"\nTotal bench time: {results.get('seconds', '?')} s")
 

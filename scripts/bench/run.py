@@ -7,6 +7,13 @@ because keep-alive connections can pile onto one worker and halve a single run.
     python scripts/bench/run.py            # full run, a few minutes
     python scripts/bench/run.py --quick    # one short run per cell, about two minutes
     python scripts/bench/run.py --soak 100000   # also RSS before/after 100 000 requests
+
+Placement: the servers and wrk (two threads) share the machine's cores with no pinning, as they
+would on one host; every server is measured under the same placement, so compare servers by the
+ratios of one run. Tail latency is measured for our defaults (``model-service serve --workers N``),
+the hand-written route and MLServer at concurrency 1, 4, 16 and 64, with the garbage-collection
+pauses over 10 ms that our workers saw meanwhile (``model_service_gc_pause_seconds``); two SVG
+plots of p99 and req/s against concurrency are written next to the JSON results.
 """
 
 from __future__ import annotations
@@ -31,7 +38,8 @@ from typing import Any
 import inprocess
 import mlserver
 from load import LoadResult, Server, free_port, post_json, rss_mib, run_wrk, serve
-from report import print_table
+from plots import write_plots
+from report import machine_line, plot_series, print_table
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -39,6 +47,10 @@ PREDICT_PATH = "/api/models/iris_model/predict"
 ONE_ROW = [inprocess.EXAMPLE]
 HUNDRED_ROWS = [inprocess.EXAMPLE] * 100
 BATCH_CONCURRENCY = 16
+TAIL_CONCURRENCIES = (1, 4, 16, 64)
+DEFAULT_CLASS = "gevent"
+"""The worker class ``model-service serve`` uses when none is given."""
+GC_PAUSE_LIMIT_S = 0.01
 
 
 @dataclass
@@ -58,10 +70,13 @@ class Cell:
 
     requests_per_s: float
     p50_ms: float
+    p90_ms: float
     p99_ms: float
+    max_ms: float
     errors: int
     cpu_ms_per_request: float
     mean_batch_size: float | None = None
+    gc_pauses_over_10ms: int | None = None
     runs: list[float] = field(default_factory=list)
 
 
@@ -76,49 +91,72 @@ class Target:
     metrics_url: str | None = None
 
 
-def median_cell(results: Sequence[tuple[LoadResult, float, float | None]]) -> Cell:
-    """The median of ``(wrk result, server CPU seconds, mean batch size)`` runs."""
-    batch_sizes = [size for _, _, size in results if size is not None]
+@dataclass(frozen=True)
+class Run:
+    """One wrk run and what the server reported about it."""
+
+    load: LoadResult
+    cpu_seconds: float
+    mean_batch_size: float | None
+    gc_pauses_over_10ms: int | None
+
+
+def median_cell(runs: Sequence[Run]) -> Cell:
+    """The median of several runs (the maximum latency: the largest; GC pauses: all of them)."""
+    batch_sizes = [run.mean_batch_size for run in runs if run.mean_batch_size is not None]
+    pauses = [run.gc_pauses_over_10ms for run in runs if run.gc_pauses_over_10ms is not None]
     return Cell(
-        requests_per_s=statistics.median(r.requests_per_s for r, _, _ in results),
-        p50_ms=statistics.median(r.p50_ms for r, _, _ in results),
-        p99_ms=statistics.median(r.p99_ms for r, _, _ in results),
-        errors=sum(r.errors for r, _, _ in results),
-        cpu_ms_per_request=statistics.median(cpu * 1000 / r.requests for r, cpu, _ in results),
+        requests_per_s=statistics.median(run.load.requests_per_s for run in runs),
+        p50_ms=statistics.median(run.load.p50_ms for run in runs),
+        p90_ms=statistics.median(run.load.p90_ms for run in runs),
+        p99_ms=statistics.median(run.load.p99_ms for run in runs),
+        max_ms=max(run.load.max_ms for run in runs),
+        errors=sum(run.load.errors for run in runs),
+        cpu_ms_per_request=statistics.median(
+            run.cpu_seconds * 1000 / run.load.requests for run in runs
+        ),
         mean_batch_size=statistics.median(batch_sizes) if batch_sizes else None,
-        runs=[round(r.requests_per_s) for r, _, _ in results],
+        gc_pauses_over_10ms=sum(pauses) if pauses else None,
+        runs=[round(run.load.requests_per_s) for run in runs],
     )
 
 
-def load_run(
-    target: Target, body: Path, connections: int, seconds: float
-) -> tuple[LoadResult, float, float | None]:
+def load_run(target: Target, body: Path, connections: int, seconds: float) -> Run:
     """One wrk run, with the CPU time the server spent on it (robust on a busy machine) and,
-    for our service, the mean size of the batches predicted meanwhile."""
-    batches_before = batch_totals(target.metrics_url)
+    for our service, the mean size of the batches predicted and the long GC pauses meanwhile."""
+    before = server_counts(target.metrics_url)
     cpu_before = target.server.cpu_seconds()
     result = run_wrk(target.url, body, connections, seconds)
     cpu = target.server.cpu_seconds() - cpu_before
-    batches_after = batch_totals(target.metrics_url)
-    mean_size = None
-    if batches_before and batches_after and batches_after[1] > batches_before[1]:
-        mean_size = (batches_after[0] - batches_before[0]) / (batches_after[1] - batches_before[1])
-    return result, cpu, mean_size
+    after = server_counts(target.metrics_url)
+    if before is None or after is None:
+        return Run(result, cpu, None, None)
+    batches = after["batches"] - before["batches"]
+    mean_size = (after["items"] - before["items"]) / batches if batches else None
+    pauses = round(after["long_pauses"] - before["long_pauses"])
+    return Run(result, cpu, mean_size, pauses)
 
 
-def batch_totals(metrics_url: str | None) -> tuple[float, float] | None:
-    """``(items, batches)`` so far from the ``model_service_batch_size`` histogram."""
+def server_counts(metrics_url: str | None) -> dict[str, float] | None:
+    """Items and batches so far (``model_service_batch_size``) and garbage-collection pauses
+    longer than 10 ms (``model_service_gc_pause_seconds``), every worker added up."""
     if metrics_url is None:
         return None
     with urllib.request.urlopen(metrics_url, timeout=10) as response:
         text = response.read().decode()
-    totals = {"sum": 0.0, "count": 0.0}
+    counts = {"items": 0.0, "batches": 0.0, "long_pauses": 0.0}
     for line in text.splitlines():
         name, _, rest = line.partition("{")
-        kind = name.removeprefix("model_service_batch_size_")
-        if kind in totals and 'model="iris_model"' in rest:
-            totals[kind] += float(line.rsplit(" ", 1)[1])
-    return totals["sum"], totals["count"]
+        value = float(line.rsplit(" ", 1)[1]) if rest else 0.0
+        if 'model="iris_model"' in rest and name == "model_service_batch_size_sum":
+            counts["items"] += value
+        elif 'model="iris_model"' in rest and name == "model_service_batch_size_count":
+            counts["batches"] += value
+        elif name == "model_service_gc_pause_seconds_count":
+            counts["long_pauses"] += value
+        elif name == "model_service_gc_pause_seconds_bucket" and f'le="{GC_PAUSE_LIMIT_S}"' in rest:
+            counts["long_pauses"] -= value
+    return counts
 
 
 def measure(
@@ -154,13 +192,14 @@ def our_service(
 ) -> Iterator[Server]:
     port = free_port()
     argv = [str(BIN / "model-service"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    argv += ["--workers", str(options.workers), "--worker-class", worker_class]
+    argv += ["--workers", str(options.workers)]
+    env = {"APP_SETTINGS": "config.ProductionConfig"}
+    if worker_class != DEFAULT_CLASS:
+        argv += ["--worker-class", worker_class]
     if worker_class == "sync":
         argv += ["--threads", "1"]  # gunicorn silently runs gthread for sync with threads > 1
-    env = {
-        "APP_SETTINGS": "config.ProductionConfig",
-        "MODEL_SERVICE_BATCHING_ENABLED": "true" if batching else "false",
-    }
+    if not batching:
+        env["MODEL_SERVICE_BATCHING_ENABLED"] = "false"
     log = work / f"ours-{worker_class}-{'on' if batching else 'off'}.log"
     with serve(argv, "/api/health/ready", port, log, env=env, cwd=REPO) as server:
         yield server
@@ -189,8 +228,9 @@ def bench_ours(options: Options, work: Path, bodies: dict[str, Path]) -> dict[st
         with our_service(options, worker_class, True, work) as server:
             post_json(server.url + PREDICT_PATH, bodies["one"].read_bytes())
             results[f"{worker_class}_idle_rss_mib"] = worker_rss(server)
+            concurrencies = TAIL_CONCURRENCIES if worker_class == DEFAULT_CLASS else (1, 16, 64)
             results[f"{worker_class}"] = measure(
-                our_target(server, bodies), options, (1, 16, 64), batch=True
+                our_target(server, bodies), options, concurrencies, batch=True
             )
             results[f"{worker_class}_rss_mib"] = worker_rss(server)
     best = max(options.classes, key=lambda name: results[name]["c64"].requests_per_s)  # type: ignore[index]
@@ -228,7 +268,7 @@ def bench_baselines(options: Options, work: Path, bodies: dict[str, Path]) -> di
         results["bare"] = measure(target, options, (1, 64), batch=False)
     with baseline(options, "handwritten_app", work) as server:
         target = Target(server, server.url + "/predict", bodies["one"], bodies["hundred"])
-        results["handwritten"] = measure(target, options, (1, 16, 64), batch=True)
+        results["handwritten"] = measure(target, options, TAIL_CONCURRENCIES, batch=True)
     return results
 
 
@@ -251,7 +291,8 @@ def bench_mlserver(options: Options, work: Path) -> dict[str, object]:
             url = server.url + "/v2/models/iris/infer"
             post_json(url, one.read_bytes())
             target = Target(server, url, one, hundred)
-            results[f"parallel_workers_{workers}"] = measure(target, options, (1, 16, 64), True)
+            concurrencies = TAIL_CONCURRENCIES if workers == 0 else (1, 16, 64)
+            results[f"parallel_workers_{workers}"] = measure(target, options, concurrencies, True)
     return results
 
 
@@ -326,6 +367,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     results["seconds"] = round(time.monotonic() - started)
     saved = write_results(results, options.output)
     print_table(saved)
+    for path in write_plots(plot_series(saved), options.output, machine_line(saved)):
+        print(f"Plot written to {path}")
     return saved
 
 
