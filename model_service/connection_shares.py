@@ -34,7 +34,7 @@ def claim_slot(pid: int) -> int:
     with _claim_lock:
         for slot in range(SLOTS):
             owner = _table[2 * slot]
-            if owner in (0, pid) or not _alive(owner):
+            if owner in (0, pid) or not process_exists(owner):
                 _table[2 * slot], _table[2 * slot + 1] = pid, 0
                 return slot
     raise RuntimeError(f"More than {SLOTS} workers share one connection table.")
@@ -69,7 +69,8 @@ def may_accept(slot: int) -> bool:
     return mine + 1 <= share
 
 
-def _alive(pid: int) -> bool:
+def process_exists(pid: int) -> bool:
+    """Whether a process with this id exists (a zombie not yet reaped counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -266,18 +266,8 @@ def remove_abandoned_metrics_directories() -> None:
     pattern = os.path.join(tempfile.gettempdir(), f"{METRICS_DIRECTORY_PREFIX}*-*")
     for directory in glob.glob(pattern):
         pid = os.path.basename(directory)[len(METRICS_DIRECTORY_PREFIX) :].split("-")[0]
-        if pid.isdigit() and not _process_exists(int(pid)):
+        if pid.isdigit() and not connection_shares.process_exists(int(pid)):
             shutil.rmtree(directory, ignore_errors=True)
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def forget_worker(server: Any, worker: Any) -> None:
