@@ -7,7 +7,7 @@ from typing import Any
 
 import mlflow
 
-from model_service.mlflow_adapter.loading import LoadedModel
+from model_service.mlflow_adapter.loading import LoadedModel, flavor_names
 
 
 def model_card(
@@ -16,10 +16,11 @@ def model_card(
     """Flavor, library versions, the run's metrics and parameters, and the artifact's checksum."""
     metadata = loaded.metadata
     flavors = [name for name in metadata.flavors if name != "python_function"]
+    flavor = flavor_names(metadata)
     sklearn_flavor = metadata.flavors.get("sklearn", {})
     estimator = type(loaded.raw_model).__name__ if loaded.raw_model is not None else None
     card: dict[str, Any] = {
-        "estimator": _describe_estimator(estimator, flavors, sklearn_flavor, metadata),
+        "estimator": _describe_estimator(estimator, flavor, sklearn_flavor, metadata),
         "mlflow": {
             "source": str(loaded.path),
             "flavors": flavors,
@@ -46,9 +47,8 @@ def model_card(
 
 
 def _describe_estimator(
-    estimator: str | None, flavors: list[str], sklearn_flavor: dict[str, Any], metadata: Any
+    estimator: str | None, flavor: str, sklearn_flavor: dict[str, Any], metadata: Any
 ) -> str:
-    flavor = ", ".join(flavors) or "python_function"
     what = f"{estimator} ({flavor} flavor" if estimator else f"MLflow {flavor} model ("
     if sklearn_flavor.get("sklearn_version"):
         what += f", scikit-learn {sklearn_flavor['sklearn_version']}"

@@ -120,6 +120,11 @@ def directory_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
+def flavor_names(metadata: Model) -> str:
+    """The model's flavors besides the generic ``python_function``, e.g. ``sklearn``."""
+    return ", ".join(name for name in metadata.flavors if name != "python_function") or "pyfunc"
+
+
 def predict_function(loaded: LoadedModel) -> Any:
     """The flavor's own predict function, called without MLflow's schema enforcement.
 

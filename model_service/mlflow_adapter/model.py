@@ -28,15 +28,12 @@ class MLflowModel(MLModel):
     tracking_uri: ClassVar[str | None] = None
     fields: ClassVar[tuple[signature.InputField, ...]]
     layout: ClassVar[outputs.OutputLayout]
-    example: ClassVar[dict[str, Any] | None]
-    # The model loaded while building the class, handed to the first instance so it is not
-    # loaded twice; later instances (a reload) load the directory afresh.
-    _first_load: ClassVar[loading.LoadedModel | None] = None
+    examples: ClassVar[tuple[dict[str, Any], ...]]
+    typical: ClassVar[dict[str, Any]]
 
     def __init__(self) -> None:
         cls = type(self)
-        loaded, cls._first_load = cls._first_load, None
-        self._loaded = loaded or _load(cls.model_uri, cls.trusted_types, cls.tracking_uri)
+        self._loaded = _load(cls.model_uri, cls.trusted_types, cls.tracking_uri)
         self._predict = loading.predict_function(self._loaded)
         raw_model = self._loaded.raw_model
         self._predict_proba = getattr(raw_model, "predict_proba", None)
@@ -53,16 +50,16 @@ class MLflowModel(MLModel):
         return outputs.prediction_results(self.layout, self._predict(model_input), len(items))
 
     def example_input(self) -> dict[str, Any] | None:
-        return dict(self.example) if self.example else None
+        return dict(self.examples[0]) if self.examples else None
 
     def baseline(self) -> dict[str, Any] | None:
-        """Explanations compare with the logged input example: MLflow records no training means."""
-        return self.example_input()
+        """Explanations compare with the logged input example's rows (the mean of each number
+        column): MLflow records no training statistics."""
+        return dict(self.typical) if len(self.typical) == len(self.fields) else None
 
     def reference_data(self) -> list[dict[str, Any]]:
-        """The reference rows for monitoring: the logged input example, when there is one."""
-        example = self.example_input()
-        return [example] if example else []
+        """The reference rows for monitoring: the logged input example's rows."""
+        return [dict(row) for row in self.examples]
 
     def model_card(self) -> dict[str, Any]:
         return model_card(self._loaded, self._run, self.baseline())
@@ -76,14 +73,19 @@ def _load(uri: str, trusted_types: Sequence[str], tracking_uri: str | None) -> l
 
 
 def build_model_class(entry: Mapping[str, Any]) -> type[MLflowModel]:
-    """Load the MLflow model ``entry`` names and declare its :class:`MLflowModel` subclass."""
+    """Load the MLflow model ``entry`` names and declare its :class:`MLflowModel` subclass.
+
+    The model is loaded here for what its declaration needs (a classifier's labels) and again by
+    the instance the service builds, so that the load time the service reports is real and a
+    reload reads the directory afresh.
+    """
     uri = str(entry["mlflow_model"])
     trusted_types = tuple(entry.get("trusted_types") or ())
     tracking_uri = entry.get("tracking_uri")
     loaded = _load(uri, trusted_types, tracking_uri)
     name = entry.get("qualified_name") or default_name(uri, loaded.path)
     fields = tuple(signature.input_fields(loaded.metadata.signature.inputs))
-    example = signature.example_item(loaded.metadata.load_input_example(str(loaded.path)), fields)
+    examples = signature.example_rows(loaded.metadata.load_input_example(str(loaded.path)), fields)
     labels = getattr(loaded.raw_model, "classes_", ()) if _predicts_labels(loaded) else ()
     layout = outputs.output_layout(loaded.metadata.signature.outputs, list(labels))
     title = "".join(part.capitalize() for part in name.split("_"))
@@ -91,17 +93,19 @@ def build_model_class(entry: Mapping[str, Any]) -> type[MLflowModel]:
         "qualified_name": name,
         "display_name": entry.get("display_name") or name.replace("_", " ").capitalize(),
         "description": entry.get("description")
-        or f"MLflow model ({', '.join(loaded.metadata.flavors)}) served from {uri}.",
+        or f"MLflow {loading.flavor_names(loaded.metadata)} model served from {uri}.",
         "version": entry.get("version") or default_version(uri),
-        "input_schema": signature.input_schema(fields, f"{title}Input", example),
+        "input_schema": signature.input_schema(
+            fields, f"{title}Input", examples[0] if examples else None
+        ),
         "output_schema": outputs.output_schema(layout, f"{title}Output"),
         "model_uri": uri,
         "trusted_types": trusted_types,
         "tracking_uri": tracking_uri,
         "fields": fields,
         "layout": layout,
-        "example": example,
-        "_first_load": loaded,
+        "examples": tuple(examples),
+        "typical": signature.typical_item(examples, fields),
         "__module__": __name__,
     }
     return type(f"{title}MLflowModel", (MLflowModel,), attributes)

@@ -35,6 +35,11 @@ COLUMN_TYPES: dict[str, tuple[type, str]] = {
 }
 """MLflow column type -> (JSON value type, pandas dtype of the column)."""
 
+_DESCRIPTIONS = {
+    "datetime": "MLflow datetime column, as ISO 8601 text (YYYY-MM-DDTHH:MM:SS).",
+    "binary": "MLflow binary column, as base64 text.",
+}
+
 UNNAMED_TENSOR = "input"
 """The field name of a signature's single unnamed tensor."""
 
@@ -128,9 +133,9 @@ def input_schema(fields: Sequence[InputField], name: str, example: dict[str, Any
     example = example or {}
     declared: dict[Any, Any] = {}
     for field in fields:
-        description = f"MLflow {field.kind}" + (
-            f" of shape {list(field.shape)}" if field.is_tensor else " column"
-        )
+        description = _DESCRIPTIONS.get(field.kind, f"MLflow {field.kind} column")
+        if field.is_tensor:
+            description = f"MLflow tensor of {field.dtype} with shape {list(field.shape)}"
         key: Any = Literal(field.name, description=description)
         if not field.required:
             key = Optional(key)
@@ -167,26 +172,36 @@ def _column(field: InputField, values: list[Any]) -> Any:
     return pd.Series(values, dtype=dtype)
 
 
-def example_item(example: Any, fields: Sequence[InputField]) -> dict[str, Any] | None:
-    """The first row of MLflow's saved input example as one JSON-ready input item."""
-    if example is None:
-        return None
+def example_rows(example: Any, fields: Sequence[InputField]) -> list[dict[str, Any]]:
+    """MLflow's saved input example as JSON-ready input items, one per row."""
     if isinstance(example, pd.DataFrame):
-        if example.empty:
-            return None
-        row = example.iloc[0]
-        item = {
-            field.name: _json_value(row[field.frame_key])
-            for field in fields
-            if field.frame_key in row.index
-        }
+        records = [
+            {field.name: row[field.frame_key] for field in fields if field.frame_key in row.index}
+            for _, row in example.iterrows()
+        ]
     elif isinstance(example, dict):
-        item = {str(name): _json_value(np.asarray(value)[0]) for name, value in example.items()}
+        columns = {str(name): list(np.asarray(value)) for name, value in example.items()}
+        count = min((len(values) for values in columns.values()), default=0)
+        records = [{name: values[i] for name, values in columns.items()} for i in range(count)]
     elif isinstance(example, np.ndarray) and len(fields) == 1:
-        item = {fields[0].name: _json_value(example[0])}
+        records = [{fields[0].name: row} for row in example]
     else:
-        return None
-    return {name: value for name, value in item.items() if value is not None}
+        return []
+    rows = [{name: _json_value(value) for name, value in record.items()} for record in records]
+    return [{name: value for name, value in row.items() if value is not None} for row in rows]
+
+
+def typical_item(rows: Sequence[dict[str, Any]], fields: Sequence[InputField]) -> dict[str, Any]:
+    """A reference item from example rows: the mean of each number column, else the first value
+    (what explanations compare with when MLflow recorded no training statistics)."""
+    typical: dict[str, Any] = {}
+    for field in fields:
+        values = [row[field.name] for row in rows if field.name in row]
+        if not values:
+            continue
+        numeric = field.kind in ("double", "float") and not field.is_tensor
+        typical[field.name] = float(np.mean(values)) if numeric else values[0]
+    return typical
 
 
 def _json_value(value: Any) -> Any:

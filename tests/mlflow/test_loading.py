@@ -159,6 +159,6 @@ def test_models_command_lists_mlflow_models(saved: dict[str, Path]) -> None:
         ["models", "--settings", "config.TestingConfig", "--mlflow-model", str(saved["regressor"])],
     )
 
-    lines = [line for line in result.output.splitlines() if "rentals_regressor" in line]
+    lines = [line for line in result.output.splitlines() if line.startswith("rentals_regressor")]
     assert lines and "loaded in" in lines[0], result.output
     assert f"MLflow model {saved['regressor']}" in lines[0]
