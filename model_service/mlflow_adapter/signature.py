@@ -135,7 +135,9 @@ def input_schema(fields: Sequence[InputField], name: str, example: dict[str, Any
     for field in fields:
         description = _DESCRIPTIONS.get(field.kind, f"MLflow {field.kind} column")
         if field.is_tensor:
-            description = f"MLflow tensor of {field.dtype} with shape {list(field.shape)}"
+            description = (
+                f"MLflow tensor of {np.dtype(field.dtype).name} with shape {list(field.shape)}"
+            )
         key: Any = Literal(field.name, description=description)
         if not field.required:
             key = Optional(key)

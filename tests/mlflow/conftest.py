@@ -21,12 +21,13 @@ from tests.mlflow import saved_models
 @pytest.fixture(scope="session")
 def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Every test model, saved once per run: ``{"classifier", "forest", "regressor",
-    "unsigned"}`` -> its MLflow directory."""
+    "tensor", "unsigned"}`` -> its MLflow directory."""
     root = tmp_path_factory.mktemp("mlflow-models")
     return {
         "classifier": saved_models.save_iris_classifier(root),
         "forest": saved_models.save_iris_forest(root),
         "regressor": saved_models.save_rentals_regressor(root),
+        "tensor": saved_models.save_iris_tensor(root),
         "unsigned": saved_models.save_without_signature(root),
     }
 

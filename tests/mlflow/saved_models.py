@@ -60,6 +60,21 @@ def save_iris_forest(root: Path) -> Path:
     return path
 
 
+def save_iris_tensor(root: Path) -> Path:
+    """A classifier fitted on a NumPy array: its signature is one unnamed tensor of 4 numbers."""
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+    from sklearn.linear_model import LogisticRegression
+
+    features = iris_frame()[0].to_numpy()
+    targets = np.repeat([0, 1, 2], 50)
+    model = LogisticRegression(max_iter=500).fit(features, targets)
+    path = root / "iris_tensor"
+    signature = infer_signature(features, model.predict(features))
+    mlflow.sklearn.save_model(model, path, signature=signature, input_example=features[:2])
+    return path
+
+
 def rentals_frame(rows: int = 200) -> tuple[pd.DataFrame, np.ndarray]:
     """Bike rentals by moment, weather and temperature (synthetic, seeded)."""
     generator = np.random.default_rng(7)

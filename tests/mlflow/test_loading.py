@@ -162,3 +162,18 @@ def test_models_command_lists_mlflow_models(saved: dict[str, Path]) -> None:
     lines = [line for line in result.output.splitlines() if line.startswith("rentals_regressor")]
     assert lines and "loaded in" in lines[0], result.output
     assert f"MLflow model {saved['regressor']}" in lines[0]
+
+
+def test_a_tensor_signature_is_an_array_of_its_shape(saved: dict[str, Path]) -> None:
+    served = load_strictly({"mlflow_model": str(saved["tensor"])}).get_model("iris_tensor")
+    features = saved_models.iris_frame()[0].to_numpy()[::25]
+
+    field = served.input_schema.json_schema["properties"]["input"]
+    results = served.model.predict_batch([{"input": row.tolist()} for row in features])
+
+    shape = (field["type"], field["items"]["type"], field["minItems"], field["maxItems"])
+    assert shape == ("array", "number", 4, 4)
+    assert [r["prediction"] for r in results] == list(
+        pyfunc.load_model(str(saved["tensor"])).predict(features)
+    )
+    assert served.input_schema.validate({"input": [1.0, 2.0, 3.0]})[1][0].path == ("input",)
