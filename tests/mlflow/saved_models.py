@@ -25,54 +25,52 @@ def iris_frame() -> tuple[pd.DataFrame, pd.Series]:
     return features, species
 
 
-def save_iris_classifier(root: Path) -> Path:
-    """A logistic regression with a signature and an input example (skops, MLflow's default)."""
+def save_with_signature(
+    model: Any, path: Path, features: Any, example: Any, target: str | None = None, **options: Any
+) -> Path:
+    """Save ``model`` with the signature MLflow infers from ``features`` and its predictions
+    (named ``target`` when given) and ``example`` as the input example."""
     import mlflow.sklearn
     from mlflow.models import infer_signature
+
+    predictions = model.predict(features)
+    if target is not None:
+        predictions = pd.Series(predictions, name=target)
+    signature = infer_signature(features, predictions)
+    mlflow.sklearn.save_model(model, path, signature=signature, input_example=example, **options)
+    return path
+
+
+def save_iris_classifier(root: Path) -> Path:
+    """A logistic regression with a signature and an input example (skops, MLflow's default)."""
     from sklearn.linear_model import LogisticRegression
 
     features, species = iris_frame()
     model = LogisticRegression(max_iter=500).fit(features, species)
-    path = root / "iris_classifier"
-    signature = infer_signature(features, pd.Series(model.predict(features), name="species"))
-    mlflow.sklearn.save_model(
-        model, path, signature=signature, input_example=features.iloc[[0, 60]]
+    return save_with_signature(
+        model, root / "iris_classifier", features, features.iloc[[0, 60]], target="species"
     )
-    return path
 
 
 def save_iris_forest(root: Path) -> Path:
     """A random forest: skops needs the tree type trusted to load it."""
-    import mlflow.sklearn
-    from mlflow.models import infer_signature
     from sklearn.ensemble import RandomForestClassifier
 
     features, species = iris_frame()
     model = RandomForestClassifier(n_estimators=5, random_state=0).fit(features, species)
-    path = root / "iris_forest"
-    mlflow.sklearn.save_model(
-        model,
-        path,
-        signature=infer_signature(features, model.predict(features)),
-        input_example=features.head(1),
-        skops_trusted_types=[TREE_TYPE],
+    return save_with_signature(
+        model, root / "iris_forest", features, features.head(1), skops_trusted_types=[TREE_TYPE]
     )
-    return path
 
 
 def save_iris_tensor(root: Path) -> Path:
     """A classifier fitted on a NumPy array: its signature is one unnamed tensor of 4 numbers."""
-    import mlflow.sklearn
-    from mlflow.models import infer_signature
     from sklearn.linear_model import LogisticRegression
 
     features = iris_frame()[0].to_numpy()
     targets = np.repeat([0, 1, 2], 50)
     model = LogisticRegression(max_iter=500).fit(features, targets)
-    path = root / "iris_tensor"
-    signature = infer_signature(features, model.predict(features))
-    mlflow.sklearn.save_model(model, path, signature=signature, input_example=features[:2])
-    return path
+    return save_with_signature(model, root / "iris_tensor", features, features[:2])
 
 
 def rentals_frame(rows: int = 200) -> tuple[pd.DataFrame, np.ndarray]:
@@ -102,8 +100,6 @@ def hour_of_day(frame: pd.DataFrame) -> Any:
 def save_rentals_regressor(root: Path) -> Path:
     """A pipeline on a datetime, a string and a number column (cloudpickle: it holds a
     function of this module)."""
-    import mlflow.sklearn
-    from mlflow.models import infer_signature
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import Ridge
     from sklearn.pipeline import Pipeline
@@ -118,15 +114,9 @@ def save_rentals_regressor(root: Path) -> Path:
         ]
     )
     model = Pipeline([("features", features), ("regress", Ridge())]).fit(frame, rentals)
-    path = root / "rentals_regressor"
-    mlflow.sklearn.save_model(
-        model,
-        path,
-        signature=infer_signature(frame, model.predict(frame)),
-        input_example=frame.head(2),
-        serialization_format="cloudpickle",
+    return save_with_signature(
+        model, root / "rentals_regressor", frame, frame.head(2), serialization_format="cloudpickle"
     )
-    return path
 
 
 def save_without_signature(root: Path) -> Path:
