@@ -21,17 +21,19 @@ def model_card(
     estimator = type(loaded.raw_model).__name__ if loaded.raw_model is not None else None
     card: dict[str, Any] = {
         "estimator": _describe_estimator(estimator, flavor, sklearn_flavor, metadata),
-        "mlflow": {
-            "source": str(loaded.path),
-            "flavors": flavors,
-            "run_id": metadata.run_id,
-            "created": metadata.utc_time_created,
-            "artifact_sha256": loaded.checksum,
-            "serialization_format": sklearn_flavor.get("serialization_format"),
-        },
+        "saved_model": _without_none(
+            {
+                "source": str(loaded.path),
+                "flavors": flavors,
+                "run_id": metadata.run_id,
+                "created": metadata.utc_time_created,
+                "artifact_sha256": loaded.checksum,
+                "serialization_format": sklearn_flavor.get("serialization_format"),
+            }
+        ),
         "library_versions": {
             "recorded": _recorded_versions(metadata, sklearn_flavor),
-            "installed": {"mlflow": mlflow.__version__, "python": platform.python_version()},
+            "installed": _installed_versions(),
         },
         "limitations": [
             "Served from an MLflow model directory: the training data and held-out metrics are "
@@ -57,9 +59,24 @@ def _describe_estimator(
 
 def _recorded_versions(metadata: Any, sklearn_flavor: dict[str, Any]) -> dict[str, Any]:
     python_flavor = metadata.flavors.get("python_function", {})
-    recorded = {
-        "mlflow": metadata.mlflow_version,
-        "python": python_flavor.get("python_version"),
-        "scikit-learn": sklearn_flavor.get("sklearn_version"),
+    return _without_none(
+        {
+            "mlflow": metadata.mlflow_version,
+            "python": python_flavor.get("python_version"),
+            "scikit-learn": sklearn_flavor.get("sklearn_version"),
+        }
+    )
+
+
+def _installed_versions() -> dict[str, str]:
+    import sklearn
+
+    return {
+        "mlflow": mlflow.__version__,
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
     }
-    return {name: version for name, version in recorded.items() if version}
+
+
+def _without_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not None}

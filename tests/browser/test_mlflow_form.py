@@ -60,6 +60,9 @@ def test_mlflow_model_predicts_from_its_generated_form(
 
     page.goto(mlflow_service.url(f"/models/{name}"))
     expect(page.get_by_role("heading", level=1)).to_have_text(meta["display_name"])
+    expect(page.get_by_text("saved by MLflow")).to_be_visible()
+    if javascript:
+        screenshot(page, f"mlflow-{name}-card")
     page.get_by_role("link", name="Try it").click()
     fill_form(page, meta["input_schema"], example)
     page.get_by_role("button", name="Predict", exact=True).click()

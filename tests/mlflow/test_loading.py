@@ -145,12 +145,12 @@ def test_a_batch_is_one_call_without_mlflow_schema_enforcement(
 def test_reload_reads_the_directory_again(saved: dict[str, Path], tmp_path: Path) -> None:
     copy = shutil.copytree(saved["classifier"], tmp_path / "iris")
     manager = load_strictly({"mlflow_model": str(copy)})
-    before = manager.get_model("iris").model_card["mlflow"]["artifact_sha256"]
+    before = manager.get_model("iris").model_card["saved_model"]["artifact_sha256"]
     (copy / "README.txt").write_text("retrained\n")
 
     manager.reload("iris")
 
-    assert manager.get_model("iris").model_card["mlflow"]["artifact_sha256"] != before
+    assert manager.get_model("iris").model_card["saved_model"]["artifact_sha256"] != before
 
 
 def test_models_command_lists_mlflow_models(saved: dict[str, Path]) -> None:

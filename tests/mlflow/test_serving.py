@@ -159,9 +159,9 @@ def test_explanations_compare_with_the_input_example(mlflow_client: FlaskClient)
 def test_model_card_says_what_mlflow_recorded(mlflow_client: FlaskClient) -> None:
     card = mlflow_client.get("/api/models/iris_forest/metadata").get_json()["model_card"]
 
-    assert card["mlflow"]["flavors"] == ["sklearn"]
-    assert card["mlflow"]["serialization_format"] == "skops"
-    assert len(card["mlflow"]["artifact_sha256"]) == 64
+    assert card["saved_model"]["flavors"] == ["sklearn"]
+    assert card["saved_model"]["serialization_format"] == "skops"
+    assert len(card["saved_model"]["artifact_sha256"]) == 64
     assert card["library_versions"]["recorded"]["mlflow"] == mlflow.__version__
     assert card["library_versions"]["recorded"]["scikit-learn"]
     assert card["estimator"].startswith("RandomForestClassifier (sklearn flavor")
