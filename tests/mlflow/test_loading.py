@@ -177,3 +177,15 @@ def test_a_tensor_signature_is_an_array_of_its_shape(saved: dict[str, Path]) -> 
         pyfunc.load_model(str(saved["tensor"])).predict(features)
     )
     assert served.input_schema.validate({"input": [1.0, 2.0, 3.0]})[1][0].path == ("input",)
+
+
+def test_example_reference_data_and_baseline_come_from_the_input_example(
+    saved: dict[str, Path],
+) -> None:
+    model = load_strictly({"mlflow_model": str(saved["classifier"])}).get_model("iris_classifier")
+    rows = saved_models.iris_frame()[0].iloc[[0, 60]].to_dict(orient="records")
+
+    assert model.example_input == rows[0]
+    assert model.model.reference_data() == rows
+    baseline = model.model.baseline()
+    assert baseline == {name: (rows[0][name] + rows[1][name]) / 2 for name in rows[0]}
