@@ -84,9 +84,13 @@ def load_model(
     sklearn_flavor = metadata.flavors.get("sklearn")
     if sklearn_flavor is not None:
         model_file = path / str(sklearn_flavor.get("pickled_model", ""))
-        check_sklearn_version(model_file, str(sklearn_flavor.get("sklearn_version")))
+        if sklearn_flavor.get("sklearn_version"):
+            check_sklearn_version(model_file, str(sklearn_flavor["sklearn_version"]))
         if sklearn_flavor.get("serialization_format") == "skops":
-            check_skops_types(model_file, trusted_types, source)
+            # pyfunc loads the python_function flavor's file: check it too when it differs
+            pyfunc_file = metadata.flavors.get("python_function", {}).get("model_path")
+            for file in {model_file, path / str(pyfunc_file or model_file.name)}:
+                check_skops_types(file, trusted_types, source)
     pyfunc = mlflow.pyfunc.load_model(str(path))
     try:
         raw_model = pyfunc.get_raw_model()

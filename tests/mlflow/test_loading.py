@@ -189,3 +189,15 @@ def test_example_reference_data_and_baseline_come_from_the_input_example(
     assert model.model.reference_data() == rows
     baseline = model.model.baseline()
     assert baseline == {name: (rows[0][name] + rows[1][name]) / 2 for name in rows[0]}
+
+
+def test_the_file_pyfunc_loads_is_checked_too(saved: dict[str, Path], tmp_path: Path) -> None:
+    """An MLmodel naming a harmless file for sklearn and another for pyfunc is still checked."""
+    crafted = shutil.copytree(saved["classifier"], tmp_path / "crafted")
+    shutil.copy(saved["forest"] / "model.skops", crafted / "other.skops")
+    metadata = yaml.safe_load((crafted / "MLmodel").read_text())
+    metadata["flavors"]["python_function"]["model_path"] = "other.skops"
+    (crafted / "MLmodel").write_text(yaml.safe_dump(metadata))
+
+    with pytest.raises(ModelLoadError, match=saved_models.TREE_TYPE.replace(".", r"\.")):
+        load_strictly({"mlflow_model": str(crafted)})
