@@ -19,8 +19,9 @@ $(VENV)/.installed: requirements.txt pyproject.toml $(addsuffix /pyproject.toml,
 
 test-install: $(VENV)/.test-installed system-deps
 
-$(VENV)/.test-installed: $(VENV)/.installed test_requirements.txt
+$(VENV)/.test-installed: $(VENV)/.installed test_requirements.txt mlflow_requirements.txt
 	$(PIP) install -r test_requirements.txt
+	$(PIP) install -r mlflow_requirements.txt
 	touch $@
 
 # Real parts the tests drive: Chromium (browser tests), nginx (replica fail-over), wrk (load).

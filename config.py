@@ -18,6 +18,21 @@ class Config:
     ]
     """Model classes to load, as ``{"module_name": ..., "class_name": ...}`` pairs."""
 
+    MLFLOW_MODELS: list[str] = []
+    """MLflow model directories (or ``file:``/``runs:/``/``models:/`` URIs) to serve as they are,
+    besides ``MODELS`` (where ``{"mlflow_model": PATH, "qualified_name": ..., "version": ...}``
+    entries work too); ``model-service serve --mlflow-model PATH`` adds to it. Needs the
+    ``mlflow`` extra."""
+
+    MLFLOW_TRUSTED_TYPES: list[str] = []
+    """Types that skops does not trust by default but that this deployment trusts when loading
+    MLflow scikit-learn models saved as skops (e.g. ``sklearn.tree._tree.Tree`` for tree
+    models); a model needing any other is refused with the list. See docs/mlflow.md."""
+
+    MLFLOW_TRACKING_URI: str | None = None
+    """MLflow tracking store that ``runs:/`` and ``models:/`` URIs and the model card's run
+    metrics and parameters are read from; unset: local directories only."""
+
     LOAD_ENTRY_POINTS = True
     """Also load every class registered under the entry-point group ``model_service.models``."""
 

@@ -70,10 +70,12 @@ def create_app(
 
 def build_manager(settings: Mapping[str, Any]) -> ModelManager:
     """A :class:`ModelManager` with every model the settings name loaded."""
+    from model_service.settings import model_entries
+
     manager = ModelManager(
         strict=settings["STRICT_MODEL_LOADING"], default_versions=settings["DEFAULT_VERSIONS"]
     )
-    manager.load(settings["MODELS"], discover_entry_points=settings["LOAD_ENTRY_POINTS"])
+    manager.load(model_entries(settings), discover_entry_points=settings["LOAD_ENTRY_POINTS"])
     if not manager.served_models():
         logging.getLogger(__name__).warning("No model is loaded: check MODELS in the settings.")
     return manager

@@ -34,6 +34,16 @@ def _option(*names: str, envvar: str, **kwargs: Any) -> Any:
     return click.option(*names, envvar=f"MODEL_SERVICE_{envvar}", show_envvar=True, **kwargs)
 
 
+mlflow_model_option = _option(
+    "--mlflow-model",
+    "mlflow_models",
+    envvar="MLFLOW_MODEL",
+    multiple=True,
+    metavar="PATH",
+    help="An MLflow model directory (or file:, runs:/, models:/ URI) to serve as it is, besides "
+    "the configured models; repeat for more. Needs the mlflow extra.",
+)
+
 settings_option = _option(
     "--settings",
     envvar="SETTINGS",
@@ -120,6 +130,7 @@ def _default_workers() -> int:
     "each worker (models that cannot cross a fork).",
 )
 @settings_option
+@mlflow_model_option
 @_option(
     "--log-level",
     envvar="LOG_LEVEL",
@@ -174,13 +185,14 @@ def serve(**options: Any) -> None:
 
 @main.command()
 @settings_option
-def models(settings: str | None) -> None:
+@mlflow_model_option
+def models(settings: str | None, mlflow_models: tuple[str, ...]) -> None:
     """List the configured models and whether each one loads.
 
     Loads every model that configuration and entry points name, in this process, and prints its
     name, version, source and status (or error). Exits with status 1 when any fails to load.
     """
-    rows, failed = _load_report(settings)
+    rows, failed = _load_report(settings, mlflow_models)
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
@@ -235,14 +247,17 @@ def predict(
         sys.exit(1)
 
 
-def _load_report(settings: str | None) -> tuple[list[tuple[str, ...]], bool]:
+def _load_report(
+    settings: str | None, mlflow_models: tuple[str, ...] = ()
+) -> tuple[list[tuple[str, ...]], bool]:
     """Rows of (name, version, source, status) for every model, and whether any failed."""
     from model_service.model_manager import ModelManager, version_key
-    from model_service.settings import load_settings
+    from model_service.settings import load_settings, model_entries
 
     resolved = load_settings(settings)
+    resolved["MLFLOW_MODELS"] = [*resolved["MLFLOW_MODELS"], *mlflow_models]
     manager = ModelManager(strict=False, default_versions=resolved["DEFAULT_VERSIONS"])
-    manager.load(resolved["MODELS"], discover_entry_points=resolved["LOAD_ENTRY_POINTS"])
+    manager.load(model_entries(resolved), discover_entry_points=resolved["LOAD_ENTRY_POINTS"])
     rows: list[tuple[str, ...]] = [("NAME", "VERSION", "SOURCE", "STATUS")]
     served_models = sorted(
         manager.served_models(), key=lambda s: (s.qualified_name, version_key(s.version))

@@ -92,11 +92,20 @@ class ModelManager:
     # --- loading ------------------------------------------------------------------------------
 
     def load(
-        self, configured: Iterable[Mapping[str, str]] = (), *, discover_entry_points: bool = True
+        self, configured: Iterable[Mapping[str, Any]] = (), *, discover_entry_points: bool = True
     ) -> None:
-        """Load the configured ``{"module_name", "class_name"}`` entries, then the entry points."""
+        """Load the configured entries, then the entry points.
+
+        An entry is ``{"module_name", "class_name"}`` (a model class) or ``{"mlflow_model": PATH,
+        "qualified_name"?, "version"?}`` (a directory saved by MLflow, see
+        :mod:`model_service.mlflow_adapter`).
+        """
         seen: set[type] = set()
         for entry in configured:
+            if "mlflow_model" in entry:
+                source = f"MLflow model {entry['mlflow_model']}"
+                self._load_one(source, lambda entry=entry: _mlflow_model_class(entry), seen)
+                continue
             source = f"{entry.get('module_name')}.{entry.get('class_name')}"
             self._load_one(source, lambda entry=entry: _import_class(entry), seen)
         if discover_entry_points:
@@ -297,6 +306,12 @@ def _import_class(entry: Mapping[str, str]) -> Any:
         return getattr(module, class_name)
     except AttributeError:
         raise ModelLoadError(f"Module '{module_name}' has no class '{class_name}'.") from None
+
+
+def _mlflow_model_class(entry: Mapping[str, Any]) -> Any:
+    from model_service.mlflow_adapter import mlflow_model_class  # imports MLflow only when used
+
+    return mlflow_model_class(entry)
 
 
 def _class_path(model_class: Any) -> str:

@@ -82,6 +82,7 @@ class ServeOptions:
     settings: str | None
     preload: bool
     debug: bool
+    mlflow_models: tuple[str, ...] = ()
 
 
 def default_workers() -> int:
@@ -329,6 +330,8 @@ def run(options: ServeOptions) -> None:
     overrides: dict[str, Any] = {"LOG_LEVEL": log_level.upper()}
     if options.debug:
         overrides["DEBUG"] = True
+    if options.mlflow_models:
+        overrides["MLFLOW_MODELS"] = [*settings["MLFLOW_MODELS"], *options.mlflow_models]
     cleanup = prepare_metrics_directory()
     gunicorn_options = gunicorn_settings(options, log_level, settings["LOG_FORMAT"])
     gunicorn_options["on_exit"] = lambda server: cleanup()

@@ -79,3 +79,15 @@ def load_settings(
     settings.update(extra)
     settings["SETTINGS_NAME"] = f"{settings_class.__module__}.{settings_class.__qualname__}"
     return settings
+
+
+def model_entries(settings: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every model entry the settings name: ``MODELS`` then ``MLFLOW_MODELS``, each MLflow entry
+    completed with the deployment's ``MLFLOW_TRUSTED_TYPES`` and ``MLFLOW_TRACKING_URI``."""
+    entries = [dict(entry) for entry in settings["MODELS"]]
+    entries += [{"mlflow_model": str(path)} for path in settings.get("MLFLOW_MODELS") or ()]
+    for entry in entries:
+        if "mlflow_model" in entry:
+            entry.setdefault("trusted_types", list(settings.get("MLFLOW_TRUSTED_TYPES") or ()))
+            entry.setdefault("tracking_uri", settings.get("MLFLOW_TRACKING_URI"))
+    return entries
