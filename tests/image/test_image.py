@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from importlib.metadata import entry_points
 
 import pytest
 import requests
 
-from bike_demand_model import BikeDemandModel
-from digits_model import DigitsModel
 from iris_model import IrisModel
 from model_service.ml_model import MLModel
+from model_service.model_manager import ENTRY_POINT_GROUP
 from tests.image.conftest import RUNTIME_BASE
 from tests.image.docker import Container, image_size, run_container
 from tests.support import free_port
 
 pytestmark = [pytest.mark.image, pytest.mark.slow]
 
-EXAMPLES: list[type[MLModel]] = [IrisModel, BikeDemandModel, DigitsModel]
+EXAMPLES: list[type[MLModel]] = [point.load() for point in entry_points(group=ENTRY_POINT_GROUP)]
+"""Every example package, as `make install` registers them here and the image installs them."""
 UNPRIVILEGED_UID = "10001"
 MEGABYTE = 1_000_000
 ADDED_SIZE_BUDGET_MB = 300
