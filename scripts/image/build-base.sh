@@ -52,9 +52,13 @@ if ! docker image inspect "$build_tag" >/dev/null 2>&1; then
     {
         echo "[global]"
         echo "cert = /etc/pip-host-ca.crt"
+        # A file:// index or find-links is a directory of this machine, which the build cannot see.
         index_url=$(pip_setting index-url)
-        # A file:// index is a directory of this machine, which the build cannot see.
         case "$index_url" in http*) echo "index-url = $index_url" ;; esac
+        extra=$(for url in $(pip_setting extra-index-url); do
+            case "$url" in http*) printf ' %s' "$url" ;; esac
+        done)
+        [ -z "$extra" ] || echo "extra-index-url =$extra"
     } >"$scratch/pip.conf"
     printf '%s\n' "FROM $runtime_tag" \
         "COPY host-ca.crt /etc/pip-host-ca.crt" \

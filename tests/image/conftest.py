@@ -9,7 +9,9 @@ stage alone also trusts this machine's CA bundle and pip index, which never reac
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -47,7 +49,11 @@ def image(engine: None) -> str:
     """deploy/Dockerfile built once, on the stand-in bases."""
     script = REPO_ROOT / "scripts" / "image" / "build-base.sh"
     result = subprocess.run(
-        [str(script), RUNTIME_BASE, BUILD_BASE], capture_output=True, text=True, timeout=600
+        [str(script), RUNTIME_BASE, BUILD_BASE],
+        env={**os.environ, "PYTHON": sys.executable},  # whose pip settings the build copies
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if result.returncode != 0:
         pytest.fail(f"stand-in base images failed:\n{result.stdout}{result.stderr}", pytrace=False)
