@@ -64,9 +64,11 @@ bench-quick: install
 openapi: install
 	$(BIN)/python scripts/generate_openapi.py --output openapi.yaml
 
+# e.g. make image IMAGE_BUILD_ARGS="--build-arg BASE_IMAGE=registry.example/python:3.11-slim"
 IMAGE ?= model-service:latest
+IMAGE_BUILD_ARGS ?=
 image:
-	docker build -f deploy/Dockerfile -t $(IMAGE) .
+	docker build -f deploy/Dockerfile -t $(IMAGE) $(IMAGE_BUILD_ARGS) .
 
 # The Docker engine and debootstrap (the stand-in base image, Docker Hub being out of reach).
 image-deps:
