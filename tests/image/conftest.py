@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.image import user_package
-from tests.image.docker import DockerError, build, docker_daemon
+from tests.image.docker import DockerError, build, docker, docker_daemon
 from tests.support import REPO_ROOT
 
 RUNTIME_BASE = "model-service-test-base:bookworm"
@@ -64,8 +64,10 @@ def image(engine: None) -> str:
 
 
 @pytest.fixture(scope="session")
-def derived_image(image: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The image with a user's own model package installed, as README's derived Dockerfile does."""
+def derived_image(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The image with a user's own model package installed, as README's derived Dockerfile does;
+    removed afterwards (each run's wheel differs, so it would never be reused)."""
     context = user_package.write_build_context(tmp_path_factory.mktemp("derived"))
     build(DERIVED_IMAGE, "--build-arg", f"BASE={image}", context=context)
-    return DERIVED_IMAGE
+    yield DERIVED_IMAGE
+    docker("rmi", DERIVED_IMAGE, check=False)

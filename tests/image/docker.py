@@ -85,8 +85,9 @@ def docker_daemon(log: Path) -> Iterator[None]:
 
 
 def build(tag: str, *args: str, context: Path = REPO_ROOT, timeout: float = 900.0) -> None:
-    """``docker build -t TAG ARGS CONTEXT``; a failure shows the end of the build's output."""
-    argv = ["docker", "build", "-t", tag, *args, str(context)]
+    """``docker build -t TAG ARGS CONTEXT``; a failure shows the end of the build's output and
+    leaves no stopped container behind."""
+    argv = ["docker", "build", "--force-rm", "-t", tag, *args, str(context)]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT)
     if result.returncode != 0:
         output = (result.stdout + result.stderr).splitlines()
