@@ -17,7 +17,6 @@ import requests
 
 from tests.support import REPO_ROOT, free_port
 
-DOCKER_SOCKET = Path("/var/run/docker.sock")
 DAEMON_START_TIMEOUT_S = 60.0
 READY_TIMEOUT_S = 120.0
 CONTAINER_PORT = 5000
