@@ -7,7 +7,8 @@ PORT ?= 5000
 EXAMPLES := $(patsubst %/pyproject.toml,%,$(wildcard examples/*/pyproject.toml))
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: install test-install system-deps run test lint typecheck bench bench-quick openapi image clean
+.PHONY: install test-install system-deps image-deps run test lint typecheck bench bench-quick openapi image \
+	image-test clean
 
 install: $(VENV)/.installed
 
@@ -24,17 +25,21 @@ $(VENV)/.test-installed: $(VENV)/.installed test_requirements.txt mlflow_require
 	$(PIP) install -r mlflow_requirements.txt
 	touch $@
 
-# Real parts the tests drive: Chromium (browser tests), nginx (replica fail-over), wrk (load).
-SYSTEM_PACKAGES := chromium nginx-light wrk
-system-deps:
+# $(call install-missing,COMMAND:PACKAGE ...): install (as root) each Debian PACKAGE whose COMMAND
+# is not found.
+define install-missing
 	@missing=""; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	command -v nginx >/dev/null || missing="$$missing nginx-light"; \
-	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	for pair in $(1); do command -v "$${pair%%:*}" >/dev/null || missing="$$missing $${pair#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing system packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+# Real parts the tests drive: Chromium (browser tests), nginx (replica fail-over), wrk (load).
+SYSTEM_PACKAGES := chromium nginx-light wrk
+system-deps:
+	$(call install-missing,chromium:chromium nginx:nginx-light wrk:wrk)
 
 run: install
 	$(BIN)/model-service serve --host $(HOST) --port $(PORT)
@@ -46,8 +51,10 @@ lint: $(VENV)/.test-installed
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy
 
+# The container image's tests (tests/image, marker `image`) run after the rest, in their own target.
 test: test-install lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not image"
+	$(MAKE) image-test
 
 bench: install
 	$(BIN)/python scripts/bench/run.py
@@ -58,8 +65,19 @@ bench-quick: install
 openapi: install
 	$(BIN)/python scripts/generate_openapi.py --output openapi.yaml
 
+# e.g. make image IMAGE_BUILD_ARGS="--build-arg BASE_IMAGE=registry.example/python:3.11-slim"
+IMAGE ?= model-service:latest
+IMAGE_BUILD_ARGS ?=
 image:
-	docker build -f deploy/Dockerfile -t model-service:latest .
+	docker build -f deploy/Dockerfile -t $(IMAGE) $(IMAGE_BUILD_ARGS) .
+
+# The Docker engine and debootstrap (the stand-in base image, Docker Hub being out of reach).
+image-deps:
+	$(call install-missing,dockerd:docker.io debootstrap:debootstrap)
+
+# Builds the image and runs it (needs root: starts dockerd when none runs, and stops it after).
+image-test: test-install image-deps
+	$(BIN)/python -m pytest -m image tests/image
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

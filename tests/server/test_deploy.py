@@ -1,7 +1,7 @@
 """The container and Kubernetes files pass their linters and match what the service expects.
 
-No image is built here (this machine has no Docker engine); the Dockerfile's install commands
-are the Makefile's, which the rest of the suite exercises.
+The image itself is built and run by tests/image (``make image-test``); here the Dockerfile's
+install commands are checked to be the Makefile's, which the rest of the suite exercises.
 """
 
 from __future__ import annotations
