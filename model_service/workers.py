@@ -4,7 +4,9 @@
   them, and the idle worker wins every accept race, so one worker could hold three times the
   connections of the other (measured: 17/47 at concurrency 64). Each worker counts its
   connections in :mod:`model_service.connection_shares` and stops accepting while it holds more
-  than its share; it looks again after :data:`ACCEPT_RETRY_S`.
+  than its share; it looks again after :data:`ACCEPT_RETRY_S`. Within its share a worker accepts
+  every pending connection at once (gunicorn takes one per loop turn, which made a burst of new
+  connections wait up to a second).
 * **A turn for the other connections after each request.** A keep-alive connection whose next
   request is already in the socket buffer is read without yielding to the event loop, so under
   gevent a busy client is served again and again while the other connections wait; measured on
@@ -36,6 +38,9 @@ from model_service import connection_shares
 
 ACCEPT_RETRY_S = 0.002
 """How soon a worker that stopped accepting (over its share) looks at the shares again."""
+
+MAX_ACCEPT = 100
+"""Connections a worker may accept in one turn of its loop (each still within its share)."""
 
 
 class HeadWithBodySocket:
@@ -96,7 +101,12 @@ class ServiceGeventWorker(GeventWorker):
         listener.setblocking(True)
         pool = Pool(self.worker_connections)
         server = StreamServer(listener, handle=partial(self.handle, listener), spawn=pool)
-        server.max_accept = 1  # one connection per turn, so the other workers get theirs
+        # gunicorn accepts one connection per loop turn when there are several workers, so that
+        # one worker does not take them all; the share check does that now, and accepting one a
+        # turn made a burst of new connections wait: at concurrency 64 the first requests of
+        # the last connections accepted waited 0.5-1 s (p99 715-740 ms; with gevent's default
+        # of 100 a turn, 46-58 ms).
+        server.max_accept = MAX_ACCEPT
         server.full = partial(self._full, server, pool)
         server.start()
         return server
