@@ -167,8 +167,8 @@ def apply_change(manager: ModelManager, change: Change, replaying: bool = False)
 # --- HTTP ------------------------------------------------------------------------------------
 
 
-@admin.before_request
-def _require_token() -> None:
+def require_admin_token() -> None:
+    """Refuse the request unless it carries the admin token (see the module docstring)."""
     token: str | None = current_app.config.get("ADMIN_TOKEN")
     if not token:
         raise Forbidden(
@@ -180,6 +180,9 @@ def _require_token() -> None:
         raise Unauthorized("Send the admin token as 'Authorization: Bearer <token>'.")
     if not hmac.compare_digest(offered.strip().encode(), token.encode()):
         raise Forbidden("The admin token is wrong.")
+
+
+admin.before_request(require_admin_token)
 
 
 def _model_sync() -> ModelSync:
