@@ -1,0 +1,382 @@
+"""Turn the monitor's summary, timeline and histograms into what the monitoring page shows.
+
+The monitor answers in plain dicts (the JSON of ``GET /api/models/<name>/monitoring``); this
+module only lays them out: figures as text, charts as plot percentages for the SVG macros in
+``templates/views/_charts.html``, and a table of the numbers behind every chart so that nothing
+is shown by colour or shape alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from model_service.views.charts import (
+    Column,
+    Line,
+    OverlayBar,
+    axis_ceiling,
+    format_number,
+    format_percent,
+    is_number,
+    line,
+    overlay_bars,
+    stacked_columns,
+)
+from model_service.views.presentation import metric_name
+
+WINDOWS = (("1h", "Last hour"), ("24h", "Last 24 hours"), ("7d", "Last 7 days"), ("all", "All"))
+"""The windows the page offers, as ``(value, label)``; the first value of the API's own set."""
+
+DEFAULT_WINDOW = "24h"
+
+DRIFT_STATUSES = {
+    "ok": "ok",
+    "watch": "watch",
+    "drift": "drift",
+}
+"""Known PSI readings; anything else (no live data) is shown as ``no data``."""
+
+HEADLINE_METRICS = {"classification": "accuracy", "regression": "mae"}
+"""The quality metric drawn over time for each kind of model."""
+
+
+@dataclass(frozen=True)
+class TimeChart:
+    """A chart over the window's time buckets, plus the numbers behind it for a table."""
+
+    title: str
+    ceiling: str
+    start: str
+    end: str
+    columns: list[Column]
+    lines: list[Line]
+    legend: list[tuple[str, str]]
+    headers: list[str]
+    rows: list[list[str]]
+
+
+@dataclass(frozen=True)
+class DriftRow:
+    """One line of the drift table: an input field or the prediction."""
+
+    field: str
+    psi: str
+    status: str
+    out_of_range: str
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """One field's live histogram drawn over its training histogram."""
+
+    field: str
+    status: str
+    bars: list[OverlayBar]
+
+
+@dataclass(frozen=True)
+class QualityView:
+    """Live quality from feedback: the figures, per-class rows and the headline over time."""
+
+    labelled: int
+    kind: str | None
+    metrics: list[tuple[str, str]]
+    class_headers: list[str]
+    class_rows: list[list[str]]
+    chart: TimeChart | None
+
+
+@dataclass(frozen=True)
+class MonitoringView:
+    """Everything the monitoring page shows for one model version and window."""
+
+    window: str
+    predictions: int
+    errors: int
+    error_rate: str
+    latency_p50: str
+    latency_p99: str
+    traffic: TimeChart
+    latency: TimeChart
+    drift: list[DriftRow]
+    histograms: list[Histogram]
+    quality: QualityView
+
+    @property
+    def captured(self) -> bool:
+        return self.predictions + self.errors > 0
+
+    @property
+    def has_reference(self) -> bool:
+        return bool(self.drift)
+
+
+def monitoring_view(
+    summary: Mapping[str, Any],
+    timeline: Sequence[Mapping[str, Any]],
+    histograms: Mapping[str, Any],
+) -> MonitoringView:
+    """Lay out one window of monitoring data (see ``MONITORING_INTERFACE.md`` for the shapes)."""
+    predictions = _count(summary.get("predictions"))
+    errors = _count(summary.get("errors"))
+    latency = summary.get("latency_ms") or {}
+    drift = summary.get("drift") or {}
+    labels = _bucket_labels(timeline)
+    return MonitoringView(
+        window=str(summary.get("window") or DEFAULT_WINDOW),
+        predictions=predictions,
+        errors=errors,
+        error_rate=_error_rate(predictions, errors),
+        latency_p50=_milliseconds(latency.get("p50")),
+        latency_p99=_milliseconds(latency.get("p99")),
+        traffic=traffic_chart(timeline, labels),
+        latency=latency_chart(timeline, labels),
+        drift=drift_rows(drift),
+        histograms=histogram_views(histograms, drift),
+        quality=quality_view(summary.get("quality") or {}, timeline, labels),
+    )
+
+
+def traffic_chart(timeline: Sequence[Mapping[str, Any]], labels: list[str]) -> TimeChart:
+    """Predictions per bucket as columns, the failed requests piled on top in the error tone."""
+    counts = [
+        (_count(bucket.get("predictions")), _count(bucket.get("errors"))) for bucket in timeline
+    ]
+    ceiling = axis_ceiling(max((ok + failed for ok, failed in counts), default=0))
+    stacks = [
+        [
+            (ok, "primary", f"{label}: {ok:,} predictions"),
+            (failed, "error", f"{label}: {failed:,} errors"),
+        ]
+        for label, (ok, failed) in zip(labels, counts, strict=True)
+    ]
+    return _time_chart(
+        "Predictions and errors over time",
+        ceiling,
+        labels,
+        columns=stacked_columns(stacks, ceiling),
+        lines=[],
+        legend=[("primary", "predictions"), ("error", "errors")],
+        table={
+            "Predictions": [f"{ok:,}" for ok, _ in counts],
+            "Errors": [f"{failed:,}" for _, failed in counts],
+            "Error rate": [_error_rate(ok, failed) for ok, failed in counts],
+        },
+    )
+
+
+def latency_chart(timeline: Sequence[Mapping[str, Any]], labels: list[str]) -> TimeChart:
+    """The median and the 99th percentile of the prediction latency per bucket, in ms."""
+    series = {
+        "p50": [_number_or_none(bucket.get("p50_ms")) for bucket in timeline],
+        "p99": [_number_or_none(bucket.get("p99_ms")) for bucket in timeline],
+    }
+    ceiling = axis_ceiling(max((v for values in series.values() for v in values if v), default=0))
+    return _time_chart(
+        "Latency over time (ms)",
+        ceiling,
+        labels,
+        columns=[],
+        lines=[
+            line("p50 (median)", "primary", series["p50"], ceiling),
+            line("p99", "secondary", series["p99"], ceiling),
+        ],
+        legend=[("primary", "p50 (median)"), ("secondary", "p99")],
+        table={
+            f"{name} (ms)": [_milliseconds(value) for value in values]
+            for name, values in series.items()
+        },
+    )
+
+
+def _time_chart(
+    title: str,
+    ceiling: float,
+    labels: list[str],
+    columns: list[Column],
+    lines: list[Line],
+    legend: list[tuple[str, str]],
+    table: Mapping[str, list[str]],
+) -> TimeChart:
+    return TimeChart(
+        title=title,
+        ceiling=format_number(ceiling),
+        start=labels[0] if labels else "",
+        end=labels[-1] if labels else "",
+        columns=columns,
+        lines=lines,
+        legend=legend,
+        headers=["Time (UTC)", *table],
+        rows=[
+            [label, *(values[index] for values in table.values())]
+            for index, label in enumerate(labels)
+        ],
+    )
+
+
+def drift_rows(drift: Mapping[str, Any]) -> list[DriftRow]:
+    """The drift table: each input field, then the prediction; empty without reference data."""
+    features: Mapping[str, Any] = drift.get("features") or {}
+    rows = [_drift_row(name, entry) for name, entry in features.items()]
+    prediction = drift.get("prediction")
+    if isinstance(prediction, Mapping) and rows:
+        rows.append(_drift_row("prediction", prediction))
+    return rows
+
+
+def _drift_row(name: str, entry: Mapping[str, Any]) -> DriftRow:
+    psi = entry.get("psi")
+    out_of_range = entry.get("out_of_range_rate")
+    return DriftRow(
+        field=name,
+        psi=f"{psi:.3f}" if is_number(psi) else "—",
+        status=drift_status(entry.get("status")),
+        out_of_range=format_percent(out_of_range) if is_number(out_of_range) else "—",
+    )
+
+
+def drift_status(status: Any) -> str:
+    """``ok``, ``watch`` or ``drift``; ``no data`` when the window holds nothing to compare."""
+    return DRIFT_STATUSES.get(str(status), "no data")
+
+
+def histogram_views(histograms: Mapping[str, Any], drift: Mapping[str, Any]) -> list[Histogram]:
+    """Each field's histogram pair (the prediction last), with its drift status for the heading."""
+    features: Mapping[str, Any] = histograms.get("features") or {}
+    statuses: Mapping[str, Any] = drift.get("features") or {}
+    views = [
+        _histogram(name, entry, (statuses.get(name) or {}).get("status"))
+        for name, entry in features.items()
+    ]
+    prediction = histograms.get("prediction")
+    if isinstance(prediction, Mapping) and prediction.get("bins"):
+        views.append(
+            _histogram("prediction", prediction, (drift.get("prediction") or {}).get("status"))
+        )
+    return views
+
+
+def _histogram(name: str, entry: Mapping[str, Any], status: Any) -> Histogram:
+    bars = overlay_bars(
+        entry.get("bins") or [], entry.get("reference") or [], entry.get("live") or []
+    )
+    return Histogram(field=name, status=drift_status(status), bars=bars)
+
+
+def quality_view(
+    quality: Mapping[str, Any], timeline: Sequence[Mapping[str, Any]], labels: list[str]
+) -> QualityView:
+    """Scalar metrics as figures, per-class metrics as a table, the headline metric over time."""
+    kind = quality.get("kind")
+    metrics: Mapping[str, Any] = quality.get("metrics") or {}
+    scalars = [(name, value) for name, value in metrics.items() if is_number(value)]
+    per_class = {name: value for name, value in metrics.items() if isinstance(value, Mapping)}
+    class_headers, class_rows = _class_table(per_class)
+    labelled = _count(quality.get("labelled"))
+    return QualityView(
+        labelled=labelled,
+        kind=str(kind) if kind else None,
+        metrics=[(metric_name(name), _metric_text(name, value)) for name, value in scalars],
+        class_headers=class_headers,
+        class_rows=class_rows,
+        chart=_quality_chart(str(kind), timeline, labels) if labelled else None,
+    )
+
+
+def _class_table(per_class: Mapping[str, Mapping[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """Rows of ``class, precision, recall`` from ``{"precision": {class: value}, ...}`` or
+    ``{"per_class": {class: {"precision": value, ...}}}``."""
+    if "per_class" in per_class:
+        by_class = per_class["per_class"]
+        names = sorted({metric for entry in by_class.values() for metric in entry})
+        rows = [
+            [str(label), *(_metric_text(metric, entry.get(metric)) for metric in names)]
+            for label, entry in by_class.items()
+        ]
+        return (["Class", *map(metric_name, names)] if rows else []), rows
+    classes = sorted({str(label) for values in per_class.values() for label in values})
+    rows = [
+        [label, *(_metric_text(metric, values.get(label)) for metric, values in per_class.items())]
+        for label in classes
+    ]
+    return (["Class", *map(metric_name, per_class)] if rows else []), rows
+
+
+def _quality_chart(
+    kind: str, timeline: Sequence[Mapping[str, Any]], labels: list[str]
+) -> TimeChart | None:
+    metric = HEADLINE_METRICS.get(kind, "accuracy")
+    values = [_bucket_quality(bucket.get("quality"), metric) for bucket in timeline]
+    if not any(value is not None for value in values):
+        return None
+    ceiling = (
+        1.0 if kind == "classification" else axis_ceiling(max(v for v in values if v is not None))
+    )
+    title = f"{metric_name(metric)} over time"
+    return _time_chart(
+        title,
+        ceiling,
+        labels,
+        columns=[],
+        lines=[line(metric_name(metric), "quality", values, ceiling)],
+        legend=[("quality", metric_name(metric))],
+        table={
+            metric_name(metric): [_metric_text(metric, value) for value in values],
+            "Labelled": [f"{_count(bucket.get('labelled')):,}" for bucket in timeline],
+        },
+    )
+
+
+def _bucket_quality(value: Any, metric: str) -> float | None:
+    if isinstance(value, Mapping):
+        value = value.get(metric)
+    return float(value) if is_number(value) else None
+
+
+def _metric_text(name: str, value: Any) -> str:
+    if not is_number(value):
+        return "—"
+    if name in ("accuracy", "precision", "recall"):
+        return format_percent(value)
+    return format_number(value)
+
+
+def _bucket_labels(timeline: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Bucket start times in UTC, with the date only when the buckets span several days."""
+    starts = [_as_datetime(bucket.get("start")) for bucket in timeline]
+    known = [start for start in starts if start is not None]
+    several_days = bool(known) and (known[-1] - known[0]).total_seconds() >= 86_400
+    pattern = "%d %b %H:%M" if several_days else "%H:%M"
+    return [start.strftime(pattern) if start else "" for start in starts]
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if is_number(value):
+        return datetime.fromtimestamp(value, tz=UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return value if isinstance(value, datetime) else None
+
+
+def _error_rate(predictions: int, errors: int) -> str:
+    total = predictions + errors
+    return format_percent(errors / total) if total else "—"
+
+
+def _milliseconds(value: Any) -> str:
+    return f"{value:.1f} ms" if is_number(value) else "—"
+
+
+def _count(value: Any) -> int:
+    return int(value) if is_number(value) else 0
+
+
+def _number_or_none(value: Any) -> float | None:
+    return float(value) if is_number(value) else None
