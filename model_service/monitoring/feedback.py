@@ -25,13 +25,16 @@ class Label:
     request_id: str
     index: int
     actual: Any
+    where: tuple[str | int, ...] = ()
+    """The item's position in the body (empty for a single object), for error paths."""
 
 
 def read_labels(
     body: Any, target_check: CompiledSchema, max_items: int
-) -> tuple[list[Label], list[ErrorDetail], bool]:
-    """The labels of a feedback body (one object or a list), the problems found, and whether it
-    was a list (problem paths then start with the item's position)."""
+) -> tuple[list[Label], list[ErrorDetail]]:
+    """The labels of a feedback body (one object or a list) and the problems found (paths start
+    with the item's position in a list). Items with a valid key but an invalid actual are
+    returned too, so that unknown predictions can be listed among the problems."""
     batch = isinstance(body, list)
     items = body if batch else [body]
     if batch and not items:
@@ -46,7 +49,9 @@ def read_labels(
         problems.extend(found)
         if label is not None:
             labels.append(label)
-    return labels, problems, batch
+        elif isinstance(item, dict) and _is_key(item.get("request_id"), item.get("index", 0)):
+            labels.append(Label(item["request_id"], item.get("index", 0), None, where))
+    return labels, problems
 
 
 def _read_one(
@@ -74,20 +79,24 @@ def _read_one(
         problems += [ErrorDetail((*where, "actual", *p.path), p.message) for p in invalid]
     if problems:
         return None, problems
-    return Label(str(request_id), index, actual), []
+    return Label(str(request_id), index, actual, where), []
+
+
+def _is_key(request_id: Any, index: Any) -> bool:
+    valid_index = isinstance(index, int) and not isinstance(index, bool) and index >= 0
+    return isinstance(request_id, str) and bool(REQUEST_ID.match(request_id)) and valid_index
 
 
 def unknown_predictions(
-    labels: list[Label], batch: bool, known: Callable[[list[tuple[str, int]]], set[tuple[str, int]]]
+    labels: list[Label], known: Callable[[list[tuple[str, int]]], set[tuple[str, int]]]
 ) -> list[ErrorDetail]:
     """A problem per label whose prediction was never captured."""
-    keys = [(label.request_id, label.index) for label in labels]
-    found = known(keys)
+    found = known([(label.request_id, label.index) for label in labels])
     return [
         ErrorDetail(
-            (position,) if batch else (),
-            f"no captured prediction has request id {key[0]!r} and index {key[1]}",
+            label.where,
+            f"no captured prediction has request id {label.request_id!r} and index {label.index}",
         )
-        for position, key in enumerate(keys)
-        if key not in found
+        for label in labels
+        if (label.request_id, label.index) not in found
     ]

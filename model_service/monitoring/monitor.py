@@ -151,15 +151,14 @@ class Monitor:
                 f"Model {served.qualified_name} declares no target field, so it takes no "
                 "feedback (set target_field on the model class)."
             )
-        labels, problems, batch = read_labels(body, reference.target_check, max_items)
-        if not problems:
-            problems = off_event_loop(
-                unknown_predictions,
-                labels,
-                batch,
-                lambda keys: self.store.known_predictions(served.qualified_name, keys),
-            )
+        labels, problems = read_labels(body, reference.target_check, max_items)
+        problems += off_event_loop(
+            unknown_predictions,
+            labels,
+            lambda keys: self.store.known_predictions(served.qualified_name, keys),
+        )
         if problems:
+            problems.sort(key=lambda problem: _position(problem.path))
             raise InvalidInput(
                 f"The feedback was refused: {len(problems)} problem(s); nothing was stored.",
                 problems,
@@ -305,3 +304,7 @@ class Monitor:
             for served in self.manager.served_models()
         ]
         publish_gauges(summaries)
+
+
+def _position(path: tuple[str | int, ...]) -> int:
+    return path[0] if path and isinstance(path[0], int) else -1

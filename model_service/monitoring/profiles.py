@@ -7,8 +7,9 @@ JSON-schema type:
   (under the reference minimum) and an ``above`` bin (over its maximum);
 * enums, booleans and strings: one bin per category seen in the reference or declared by the enum,
   plus ``other``;
-* dates (``format: date`` / ``date-time``): one bin per month of the year; out of range means
-  before the earliest or after the latest reference date.
+* dates (``format: date`` / ``date-time``): one bin per month of the year; out of range means a
+  month the reference has no day in (live dates always come after the training period, so the
+  calendar range would flag every one).
 
 Arrays and objects are not profiled. The prediction is profiled the same way: the target field of
 the output (``MLModel.target_field``) as a number for regressions, by category otherwise.
@@ -67,10 +68,9 @@ class FieldProfile:
 
     def is_out_of_range(self, value: Any) -> bool:
         """Below the reference minimum, above its maximum, or a category it never had."""
-        if self.kind == "month":
-            day = _as_date(value)
-            return day is not None and not (self.low <= day <= self.high)
         index = self.bin_of(value)
+        if self.kind == "month":  # every live date is after the training period: months count
+            return index is not None and self.reference_counts[index] == 0
         if index is None:
             return False
         if self.kind == "numeric":
@@ -111,12 +111,18 @@ def _as_date(value: Any) -> datetime.date | None:
     return None
 
 
-def field_kind(json_schema: Mapping[str, Any]) -> Kind | None:
-    """How a field is binned, from its JSON schema; None: not profiled (arrays, objects)."""
+def field_kind(json_schema: Mapping[str, Any], integers: Kind = "numeric") -> Kind | None:
+    """How a field is binned, from its JSON schema; None: not profiled (arrays, objects).
+
+    :param integers: how to bin integers: ``numeric`` for inputs, ``category`` for a target (an
+        integer target is a class label, such as a digit).
+    """
     declared = json_schema.get("type")
     if "enum" in json_schema or declared == "boolean":
         return "category"
-    if declared in ("number", "integer"):
+    if declared == "integer":
+        return integers
+    if declared == "number":
         return "numeric"
     if declared == "string":
         return "month" if json_schema.get("format") in ("date", "date-time") else "category"
@@ -136,7 +142,7 @@ def build_profile(
         days = [day for day in map(_as_date, present) if day is not None]
         if not days:
             return None
-        profile = FieldProfile(name, kind, MONTHS, tuple([0] * 12), low=min(days), high=max(days))
+        profile = FieldProfile(name, kind, MONTHS, tuple([0] * 12))
     else:
         categories = tuple(sorted({category_key(v) for v in [*enum, *present]}))
         labels = (*categories, OTHER)

@@ -42,7 +42,7 @@ def _target(served: ServedModel) -> tuple[str | None, Kind | None, CompiledSchem
     if name not in properties:
         logger.error("%s declares target_field %r, not in its output schema", served.source, name)
         return None, None, None
-    kind: Kind | None = field_kind(properties[name])
+    kind: Kind | None = field_kind(properties[name], integers="category")
     declared = getattr(served.model, "output_schema", None)
     check = None
     if isinstance(declared, Schema) and isinstance(declared.schema, dict):
@@ -101,6 +101,5 @@ def _prediction_profile(
 ) -> FieldProfile | None:
     if kind is None or reference.target_field is None:
         return None
-    kind = "numeric" if kind == "numeric" else "category"
     values = [reference.predicted_value(result) for result in predictions]
     return build_profile(reference.target_field, kind, values)
