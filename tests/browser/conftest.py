@@ -55,17 +55,27 @@ def service_env(**settings: Any) -> dict[str, str]:
     return env
 
 
+def monitored_service_env(state_dir: Path, **settings: Any) -> dict[str, str]:
+    """:func:`service_env` with a monitoring store of its own in ``state_dir``, written often."""
+    return service_env(
+        MONITORING_STATE_DIR=str(state_dir), MONITORING_FLUSH_INTERVAL_S=0.1, **settings
+    )
+
+
 @pytest.fixture(scope="session")
-def example_service() -> Iterator[RunningService]:
+def example_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
     """The real service with every installed example model (config plus entry points)."""
-    with run_service(["--workers", "1"], env=service_env(LOAD_ENTRY_POINTS=True)) as service:
+    env = monitored_service_env(tmp_path_factory.mktemp("examples"), LOAD_ENTRY_POINTS=True)
+    with run_service(["--workers", "1"], env=env) as service:
         yield service
 
 
 @pytest.fixture(scope="session")
-def toy_service() -> Iterator[RunningService]:
+def toy_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
     """The real service with the hostile toy model and a model that fails to load."""
-    env = service_env(MODELS=TOY_MODELS, LOAD_ENTRY_POINTS=False)
+    env = monitored_service_env(
+        tmp_path_factory.mktemp("toys"), MODELS=TOY_MODELS, LOAD_ENTRY_POINTS=False
+    )
     with run_service(["--workers", "1"], env=env) as service:
         yield service
 

@@ -1,0 +1,218 @@
+"""The monitoring page in Chromium: what the page shows is what was sent through the real API.
+
+The service here has its own empty monitoring store, so every count on the page is known: the
+tests send predictions (iris flowers with petals longer than any seen in training, which must show
+as drift) and feedback (a chosen share of it wrong, which fixes the accuracy), wait until the
+capture writer has stored them (the JSON API says so), then read the page at desktop and phone
+width, with and without JavaScript.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    PageGuard,
+    assert_fits_the_width,
+    monitored_service_env,
+    screenshot,
+)
+from tests.support import RunningService, run_service
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+SPECIES = ("setosa", "versicolor", "virginica")
+FLOWERS = [
+    # Petals of 8-9.6 cm: the training data's longest petal is 6.9 cm.
+    {
+        "sepal_length": 5.0 + i / 10,
+        "sepal_width": 3.0,
+        "petal_length": 8.0 + i / 8,
+        "petal_width": 1.5,
+    }
+    for i in range(12)
+]
+WRONG = 3
+"""How many of the ten labelled predictions get a different species as their true outcome."""
+LABELLED = 10
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    """The examples served with an empty monitoring store of their own."""
+    env = monitored_service_env(tmp_path_factory.mktemp("monitoring"), LOAD_ENTRY_POINTS=True)
+    with run_service(["--workers", "1"], env=env) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def traffic(service: RunningService) -> list[str]:
+    """Send the flowers (one batch) and two invalid requests, then feedback on ten of the
+    flowers once their predictions are stored; return the predicted species."""
+    request_id = f"monitoring-page-{uuid.uuid4().hex}"
+    response = requests.post(
+        service.url("/api/models/iris_model/predict"),
+        json=FLOWERS,
+        headers={"X-Request-ID": request_id},
+        timeout=10,
+    )
+    response.raise_for_status()
+    predicted = [result["species"] for result in response.json()]
+    for bad in ({"sepal_length": "long"}, {"petal_length": -1}):
+        answer = requests.post(service.url("/api/models/iris_model/predict"), json=bad, timeout=10)
+        assert answer.status_code == 400
+    wait_for_summary(service, lambda summary: summary["predictions"] == len(FLOWERS))
+    feedback = [
+        {
+            "request_id": request_id,
+            "index": index,
+            "actual": _another(predicted[index]) if index < WRONG else predicted[index],
+        }
+        for index in range(LABELLED)
+    ]
+    answer = requests.post(
+        service.url("/api/models/iris_model/feedback"), json=feedback, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"accepted": LABELLED}
+    wait_for_summary(service, lambda summary: summary["quality"]["labelled"] == LABELLED)
+    return predicted
+
+
+def _another(species: str) -> str:
+    return next(other for other in SPECIES if other != species)
+
+
+def wait_for_summary(
+    service: RunningService, done: Callable[[dict[str, Any]], bool], timeout: float = 30.0
+) -> dict[str, Any]:
+    """The iris model's JSON summary once ``done`` holds (captures are written in the
+    background, a moment after the prediction answered)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        summary = requests.get(
+            service.url("/api/models/iris_model/monitoring?window=1h"), timeout=10
+        ).json()
+        if done(summary):
+            return summary
+        if time.monotonic() > deadline:
+            pytest.fail(f"captures not stored after {timeout} s: {summary}")
+        time.sleep(0.2)
+
+
+def figure(page: Page, name: str) -> Any:
+    return page.locator(f"#figure-{name} dd")
+
+
+def test_page_shows_the_counts_drift_and_accuracy_that_were_sent(
+    service: RunningService, traffic: list[str], page: Page
+) -> None:
+    page.goto(service.url("/models/iris_model/monitoring"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Monitoring: Iris species classifier")
+    expect(figure(page, "predictions")).to_have_text(str(len(FLOWERS)))
+    expect(figure(page, "errors")).to_have_text("2")
+    expect(figure(page, "error-rate")).to_have_text(f"{2 / (len(FLOWERS) + 2) * 100:.1f} %")
+    expect(figure(page, "labelled")).to_have_text(str(LABELLED))
+
+    drift = page.get_by_role("region", name="Drift per field")
+    petal = drift.get_by_role("row", name="petal_length")
+    expect(petal).to_contain_text("drift")
+    expect(petal.locator(".status-drift")).to_be_visible()
+    expect(petal).to_contain_text("100.0 %")  # every petal was longer than any in training
+
+    histogram = page.get_by_role("list", name="petal_length: live against training")
+    expect(histogram.locator("li").last).to_contain_text("100.0 %")
+
+    accuracy = (LABELLED - WRONG) / LABELLED
+    quality = page.locator("section", has=page.get_by_role("heading", name="Live quality"))
+    expect(quality.locator(".quality-figures")).to_contain_text(f"{accuracy * 100:.1f} %")
+    expect(quality.get_by_role("img", name="Accuracy over time")).to_be_visible()
+
+    expect(page.get_by_role("img", name="Predictions and errors over time")).to_be_visible()
+    expect(page.get_by_role("img", name="Latency over time")).to_be_visible()
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        assert_fits_the_width(page)
+        screenshot(page, f"iris_model-monitoring-{size}")
+
+
+def test_the_numbers_behind_the_traffic_chart_add_up_to_what_was_sent(
+    service: RunningService, traffic: list[str], page: Page
+) -> None:
+    page.goto(service.url("/models/iris_model/monitoring?window=1h"))
+    page.get_by_role("img", name="Predictions and errors over time").wait_for()
+    page.locator("figure", has=page.locator("#traffic-chart")).get_by_text("The numbers").click()
+    rows = page.locator("#traffic-table tbody tr")
+    counts = [
+        int(text.replace(",", "")) for text in rows.locator("td:nth-child(2)").all_inner_texts()
+    ]
+    assert sum(counts) == len(FLOWERS)
+
+
+def test_window_links_work_without_javascript_and_the_card_links_here(
+    service: RunningService,
+    traffic: list[str],
+    open_context: Callable[..., tuple[BrowserContext, PageGuard]],
+) -> None:
+    context, _ = open_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(service.url("/models/iris_model"))
+    page.get_by_role("link", name="Monitoring").click()
+    expect(page).to_have_url(service.url("/models/iris_model/monitoring"))
+    window = page.get_by_role("navigation", name="Time window")
+    expect(window.locator("[aria-current=page]")).to_have_text("Last 24 hours")
+    for label, value in (("Last hour", "1h"), ("Last 7 days", "7d"), ("All", "all")):
+        window.get_by_role("link", name=label).click()
+        expect(page).to_have_url(service.url(f"/models/iris_model/monitoring?window={value}"))
+        expect(window.locator("[aria-current=page]")).to_have_text(label)
+        expect(figure(page, "predictions")).to_have_text(str(len(FLOWERS)))
+    page.goto(service.url("/models/iris_model/versions/1.0.0/monitoring"))
+    expect(figure(page, "predictions")).to_have_text(str(len(FLOWERS)))
+
+
+def test_a_model_with_no_traffic_says_what_to_do(service: RunningService, page: Page) -> None:
+    page.goto(service.url("/models/bike_demand_model/monitoring"))
+    expect(page.get_by_role("heading", name="Nothing captured in this window")).to_be_visible()
+    expect(page.get_by_text("/api/models/bike_demand_model/predict")).to_be_visible()
+    expect(page.locator("#no-feedback")).to_contain_text("/api/models/bike_demand_model/feedback")
+    expect(figure(page, "predictions")).to_have_text("0")
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        assert_fits_the_width(page)
+        screenshot(page, f"bike_demand_model-monitoring-empty-{size}")
+
+
+def test_a_model_without_reference_data_or_target_says_how_to_add_them(
+    toy_service: RunningService, page: Page
+) -> None:
+    page.goto(toy_service.url("/models/hostile_model/monitoring"))
+    expect(page.locator("#no-reference")).to_contain_text("reference_data()")
+    expect(page.locator("#no-feedback")).to_contain_text("declares no target field")
+    assert page.evaluate("window.__xss") is None
+    screenshot(page, "hostile_model-monitoring-no-reference-desktop")
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "heading"),
+    [
+        ("/models/no_such_model/monitoring", 404, "Model not found"),
+        ("/models/iris_model/versions/9.9.9/monitoring", 404, "Model not found"),
+        ("/models/iris_model/monitoring?window=fortnight", 400, "Unknown time window"),
+    ],
+)
+def test_unknown_model_or_window_gets_an_html_error_page(
+    path: str, status: int, heading: str, service: RunningService, page: Page
+) -> None:
+    response = page.goto(service.url(path))
+    assert response is not None and response.status == status
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    expect(page.get_by_role("link", name="See every model")).to_be_visible()
