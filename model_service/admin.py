@@ -46,8 +46,8 @@ from model_service.errors import (
     ServingError,
     Unauthorized,
 )
-from model_service.json_provider import dumps_bytes
 from model_service.model_manager import LoadFailure, ModelManager, import_model_class
+from model_service.responses import json_response
 from model_service.runtime import EXTENSION_KEY
 
 logger = logging.getLogger(__name__)
@@ -190,10 +190,6 @@ def _model_sync() -> ModelSync:
     return sync
 
 
-def _respond(body: Mapping[str, Any], status: int = 200) -> Response:
-    return Response(dumps_bytes(body), status=status, mimetype="application/json")
-
-
 def _load_refused(message: str) -> ServingError:
     return ServingError(message, [], HTTPStatus.BAD_REQUEST, "model_load_error")
 
@@ -233,7 +229,7 @@ def _summaries(served: list[Any]) -> list[dict[str, Any]]:
 def load_model() -> Response:
     """Load a model class beside the served ones; 201 with what is now served."""
     served = _run({"action": "load", "spec": _load_spec()})
-    return _respond({"loaded": _summaries([served])[0]}, status=201)
+    return json_response({"loaded": _summaries([served])[0]}, status=201)
 
 
 @admin.delete("/models/<name>", defaults={"version": None})
@@ -241,7 +237,7 @@ def load_model() -> Response:
 def unload_model(name: str, version: str | None) -> Response:
     """Stop serving every version of a model, or one."""
     removed = _run({"action": "unload", "name": name, "version": version})
-    return _respond({"unloaded": _summaries(removed)})
+    return json_response({"unloaded": _summaries(removed)})
 
 
 @admin.post("/models/<name>/reload", defaults={"version": None})
@@ -249,7 +245,7 @@ def unload_model(name: str, version: str | None) -> Response:
 def reload_model(name: str, version: str | None) -> Response:
     """Instantiate a model again (re-reading its artifacts) and swap it in."""
     fresh = _run({"action": "reload", "name": name, "version": version})
-    return _respond({"reloaded": _summaries(fresh)})
+    return json_response({"reloaded": _summaries(fresh)})
 
 
 def state_directory(settings: Mapping[str, Any]) -> Path:
