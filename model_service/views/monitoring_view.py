@@ -124,7 +124,7 @@ def monitoring_view(
     errors = _count(summary.get("errors"))
     latency = summary.get("latency_ms") or {}
     drift = summary.get("drift") or {}
-    labels = _bucket_labels(timeline)
+    axis = time_axis(timeline)
     return MonitoringView(
         window=str(summary.get("window") or DEFAULT_WINDOW),
         predictions=predictions,
@@ -132,15 +132,15 @@ def monitoring_view(
         error_rate=_error_rate(predictions, errors),
         latency_p50=_milliseconds(latency.get("p50")),
         latency_p99=_milliseconds(latency.get("p99")),
-        traffic=traffic_chart(timeline, labels),
-        latency=latency_chart(timeline, labels),
+        traffic=traffic_chart(timeline, axis),
+        latency=latency_chart(timeline, axis),
         drift=drift_rows(drift),
         histograms=histogram_views(histograms, drift),
-        quality=quality_view(summary.get("quality") or {}, timeline, labels),
+        quality=quality_view(summary.get("quality") or {}, timeline, axis),
     )
 
 
-def traffic_chart(timeline: Sequence[Mapping[str, Any]], labels: list[str]) -> TimeChart:
+def traffic_chart(timeline: Sequence[Mapping[str, Any]], axis: TimeAxis) -> TimeChart:
     """Predictions per bucket as columns, the failed requests piled on top in the error tone."""
     counts = [
         (_count(bucket.get("predictions")), _count(bucket.get("errors"))) for bucket in timeline
@@ -151,12 +151,12 @@ def traffic_chart(timeline: Sequence[Mapping[str, Any]], labels: list[str]) -> T
             (ok, "primary", f"{label}: {ok:,} predictions"),
             (failed, "error", f"{label}: {failed:,} errors"),
         ]
-        for label, (ok, failed) in zip(labels, counts, strict=True)
+        for label, (ok, failed) in zip(axis.starts, counts, strict=True)
     ]
     return _time_chart(
         "Predictions and errors over time",
         ceiling,
-        labels,
+        axis,
         columns=stacked_columns(stacks, ceiling),
         lines=[],
         legend=[("primary", "predictions"), ("error", "errors")],
@@ -168,7 +168,7 @@ def traffic_chart(timeline: Sequence[Mapping[str, Any]], labels: list[str]) -> T
     )
 
 
-def latency_chart(timeline: Sequence[Mapping[str, Any]], labels: list[str]) -> TimeChart:
+def latency_chart(timeline: Sequence[Mapping[str, Any]], axis: TimeAxis) -> TimeChart:
     """The median and the 99th percentile of the prediction latency per bucket, in ms."""
     series = {
         "p50": [_number_or_none(bucket.get("p50_ms")) for bucket in timeline],
@@ -178,7 +178,7 @@ def latency_chart(timeline: Sequence[Mapping[str, Any]], labels: list[str]) -> T
     return _time_chart(
         "Latency over time (ms)",
         ceiling,
-        labels,
+        axis,
         columns=[],
         lines=[
             line("p50 (median)", "primary", series["p50"], ceiling),
@@ -195,7 +195,7 @@ def latency_chart(timeline: Sequence[Mapping[str, Any]], labels: list[str]) -> T
 def _time_chart(
     title: str,
     ceiling: float,
-    labels: list[str],
+    axis: TimeAxis,
     columns: list[Column],
     lines: list[Line],
     legend: list[tuple[str, str]],
@@ -204,15 +204,15 @@ def _time_chart(
     return TimeChart(
         title=title,
         ceiling=format_number(ceiling),
-        start=labels[0] if labels else "",
-        end=labels[-1] if labels else "",
+        start=axis.starts[0] if axis.starts else "",
+        end=axis.end,
         columns=columns,
         lines=lines,
         legend=legend,
         headers=["Time (UTC)", *table],
         rows=[
             [label, *(values[index] for values in table.values())]
-            for index, label in enumerate(labels)
+            for index, label in enumerate(axis.starts)
         ],
     )
 
@@ -267,7 +267,7 @@ def _histogram(name: str, entry: Mapping[str, Any], status: Any) -> Histogram:
 
 
 def quality_view(
-    quality: Mapping[str, Any], timeline: Sequence[Mapping[str, Any]], labels: list[str]
+    quality: Mapping[str, Any], timeline: Sequence[Mapping[str, Any]], axis: TimeAxis
 ) -> QualityView:
     """Scalar metrics as figures, per-class metrics as a table, the headline metric over time."""
     kind = quality.get("kind")
@@ -282,7 +282,7 @@ def quality_view(
         metrics=[(metric_name(name), _metric_text(name, value)) for name, value in scalars],
         class_headers=class_headers,
         class_rows=class_rows,
-        chart=_quality_chart(str(kind), timeline, labels) if labelled else None,
+        chart=_quality_chart(str(kind), timeline, axis) if labelled else None,
     )
 
 
@@ -306,7 +306,7 @@ def _class_table(per_class: Mapping[str, Mapping[str, Any]]) -> tuple[list[str],
 
 
 def _quality_chart(
-    kind: str, timeline: Sequence[Mapping[str, Any]], labels: list[str]
+    kind: str, timeline: Sequence[Mapping[str, Any]], axis: TimeAxis
 ) -> TimeChart | None:
     metric = HEADLINE_METRICS.get(kind, "accuracy")
     values = [_bucket_quality(bucket.get("quality"), metric) for bucket in timeline]
@@ -319,7 +319,7 @@ def _quality_chart(
     return _time_chart(
         title,
         ceiling,
-        labels,
+        axis,
         columns=[],
         lines=[line(metric_name(metric), "quality", values, ceiling)],
         legend=[("quality", metric_name(metric))],
@@ -344,13 +344,25 @@ def _metric_text(name: str, value: Any) -> str:
     return format_number(value)
 
 
-def _bucket_labels(timeline: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Bucket start times in UTC, with the date only when the buckets span several days."""
+@dataclass(frozen=True)
+class TimeAxis:
+    """The buckets' start times and the end of the last one, as UTC text."""
+
+    starts: list[str]
+    end: str
+
+
+def time_axis(timeline: Sequence[Mapping[str, Any]]) -> TimeAxis:
+    """Label the buckets in UTC, with the date when they run over more than one day."""
     starts = [_as_datetime(bucket.get("start")) for bucket in timeline]
-    known = [start for start in starts if start is not None]
-    several_days = bool(known) and (known[-1] - known[0]).total_seconds() >= 86_400
+    end = _as_datetime(timeline[-1].get("end")) if timeline else None
+    known = [moment for moment in (*starts, end) if moment is not None]
+    several_days = bool(known) and known[0].date() != known[-1].date()
     pattern = "%d %b %H:%M" if several_days else "%H:%M"
-    return [start.strftime(pattern) if start else "" for start in starts]
+    return TimeAxis(
+        starts=[start.strftime(pattern) if start else "" for start in starts],
+        end=end.strftime(pattern) if end else "",
+    )
 
 
 def _as_datetime(value: Any) -> datetime | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from tests.browser.conftest import (
     DESKTOP,
@@ -26,6 +26,7 @@ from tests.browser.conftest import (
     monitored_service_env,
     screenshot,
 )
+from tests.browser.test_accessibility import serious_violations
 from tests.support import RunningService, run_service
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -150,7 +151,9 @@ def test_the_numbers_behind_the_traffic_chart_add_up_to_what_was_sent(
 ) -> None:
     page.goto(service.url("/models/iris_model/monitoring?window=1h"))
     page.get_by_role("img", name="Predictions and errors over time").wait_for()
-    page.locator("figure", has=page.locator("#traffic-chart")).get_by_text("The numbers").click()
+    page.locator("figure", has=page.locator("#traffic-chart")).get_by_text(
+        "The numbers", exact=True
+    ).click()
     rows = page.locator("#traffic-table tbody tr")
     counts = [
         int(text.replace(",", "")) for text in rows.locator("td:nth-child(2)").all_inner_texts()
@@ -177,6 +180,22 @@ def test_window_links_work_without_javascript_and_the_card_links_here(
         expect(figure(page, "predictions")).to_have_text(str(len(FLOWERS)))
     page.goto(service.url("/models/iris_model/versions/1.0.0/monitoring"))
     expect(figure(page, "predictions")).to_have_text(str(len(FLOWERS)))
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_page_with_data_has_no_serious_accessibility_violations(
+    viewport: ViewportSize, service: RunningService, traffic: list[str], browser: Browser
+) -> None:
+    # axe is injected as an inline script, which the strict CSP blocks: bypass it here only.
+    context = browser.new_context(viewport=viewport, bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(service.url("/models/iris_model/monitoring"))
+        for numbers in page.get_by_text("The numbers", exact=True).all():
+            numbers.click()
+        assert serious_violations(page) == []
+    finally:
+        context.close()
 
 
 def test_a_model_with_no_traffic_says_what_to_do(service: RunningService, page: Page) -> None:

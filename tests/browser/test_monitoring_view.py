@@ -96,10 +96,21 @@ def test_figures_error_rate_and_latency_are_text_for_people() -> None:
     assert view.latency.rows[1] == ["13:00", "1.5 ms", "9.9 ms"]
 
 
+def test_the_time_axis_runs_from_the_first_start_to_the_last_end() -> None:
+    view = monitoring_view(summary(), [bucket(0, 1), bucket(1, 1)], {})
+    assert (view.traffic.start, view.traffic.end) == ("12:00", "14:00")
+
+
+def test_buckets_over_midnight_are_labelled_with_the_date() -> None:
+    view = monitoring_view(summary(), [bucket(11, 1), bucket(12, 1)], {})
+    assert (view.traffic.start, view.traffic.end) == ("02 Dec 23:00", "03 Dec 01:00")
+
+
 def test_buckets_over_several_days_are_labelled_with_the_date() -> None:
     timeline = [bucket(0, 1), bucket(24, 1), bucket(48, 1)]
     view = monitoring_view(summary(window="7d"), timeline, {})
-    assert (view.traffic.start, view.traffic.end) == ("02 Dec 12:00", "04 Dec 12:00")
+    assert (view.traffic.start, view.traffic.end) == ("02 Dec 12:00", "04 Dec 13:00")
+    assert [row[0] for row in view.traffic.rows] == ["02 Dec 12:00", "03 Dec 12:00", "04 Dec 12:00"]
 
 
 def test_drift_rows_list_each_field_then_the_prediction_with_text_status() -> None:
