@@ -45,6 +45,11 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
+def _json_value(stored: Any) -> Any:
+    # SQLite's numeric affinity hands a JSON number (a regression's actual) back as a number
+    return stored if isinstance(stored, (int, float)) else orjson.loads(stored)
+
+
 def _on_sqlite_connect(connection: Any, record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -55,7 +60,7 @@ def _on_sqlite_connect(connection: Any, record: Any) -> None:
 
 def make_engine(url: str) -> sa.Engine:
     """An engine for ``url`` with orjson for JSON columns (and WAL on SQLite)."""
-    options: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
+    options: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": _json_value}
     if url.startswith("postgresql"):
         options.update(pool_pre_ping=True, pool_size=2, max_overflow=2, pool_timeout=5)
         options["connect_args"] = {"connect_timeout": 3}
