@@ -23,13 +23,15 @@ $(VENV)/.test-installed: $(VENV)/.installed test_requirements.txt
 	$(PIP) install -r test_requirements.txt
 	touch $@
 
-# Real parts the tests drive: Chromium (browser tests), nginx (replica fail-over), wrk (load).
-SYSTEM_PACKAGES := chromium nginx-light wrk
+# Real parts the tests drive: Chromium (browser tests), nginx (replica fail-over), wrk (load),
+# PostgreSQL (the monitoring store; the tests start their own server from its binaries).
+SYSTEM_PACKAGES := chromium nginx-light wrk postgresql
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v nginx >/dev/null || missing="$$missing nginx-light"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing system packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
