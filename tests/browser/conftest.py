@@ -57,9 +57,11 @@ def service_env(**settings: Any) -> dict[str, str]:
 
 def monitored_service_env(state_dir: Path, **settings: Any) -> dict[str, str]:
     """:func:`service_env` with a monitoring store of its own in ``state_dir``, written often."""
-    return service_env(
-        MONITORING_STATE_DIR=str(state_dir), MONITORING_FLUSH_INTERVAL_S=0.1, **settings
-    )
+    return {
+        **service_env(MONITORING_FLUSH_INTERVAL_S=0.1, **settings),
+        # Text settings are read as they are, not as JSON.
+        "MODEL_SERVICE_MONITORING_STATE_DIR": str(state_dir),
+    }
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    FilePayload,
+    Page,
+    ViewportSize,
+    expect,
+)
 
 from tests.browser.conftest import (
     DESKTOP,
@@ -45,12 +52,15 @@ FLOWERS = [
 WRONG = 3
 """How many of the ten labelled predictions get a different species as their true outcome."""
 LABELLED = 10
+ADMIN_TOKEN = "monitoring-page-admin-token"
+CSV_ROWS = 3
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
     """The examples served with an empty monitoring store of their own."""
     env = monitored_service_env(tmp_path_factory.mktemp("monitoring"), LOAD_ENTRY_POINTS=True)
+    env["MODEL_SERVICE_ADMIN_TOKEN"] = ADMIN_TOKEN
     with run_service(["--workers", "1"], env=env) as running:
         yield running
 
@@ -196,6 +206,44 @@ def test_page_with_data_has_no_serious_accessibility_violations(
         assert serious_violations(page) == []
     finally:
         context.close()
+
+
+def test_the_web_form_and_the_csv_upload_are_captured_as_such(
+    service: RunningService, page: Page
+) -> None:
+    page.goto(service.url("/models/digits_model/predict"))
+    page.get_by_role("link", name="Fill with example").click()
+    page.get_by_role("button", name="Predict", exact=True).click()
+    page.locator("#prediction-value").wait_for()
+    example = requests.get(service.url("/api/models/digits_model/metadata"), timeout=10).json()
+    header = ",".join(example["example_input"])
+    row = ",".join(
+        " ".join(map(str, value)) if isinstance(value, list) else str(value)
+        for value in example["example_input"].values()
+    )
+    upload: FilePayload = {
+        "name": "digits.csv",
+        "mimeType": "text/csv",
+        "buffer": "\n".join([header, *[row] * CSV_ROWS]).encode(),
+    }
+    page.get_by_label("CSV file", exact=True).set_input_files(files=[upload])
+    page.get_by_role("button", name="Predict file").click()
+    expect(page.locator("#batch-status")).to_contain_text("Done")
+
+    deadline = time.monotonic() + 30
+    while True:
+        rows = requests.get(
+            service.url("/api/admin/models/digits_model/captures"),
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            timeout=10,
+        ).json()["captures"]
+        if len(rows) >= 1 + CSV_ROWS or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    entry_points = sorted(row["entry_point"] for row in rows)
+    assert entry_points == ["web_csv"] * CSV_ROWS + ["web_form"]
+    page.goto(service.url("/models/digits_model/monitoring"))
+    expect(figure(page, "predictions")).to_have_text(str(1 + CSV_ROWS))
 
 
 def test_a_model_with_no_traffic_says_what_to_do(service: RunningService, page: Page) -> None:
