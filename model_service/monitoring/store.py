@@ -254,6 +254,25 @@ class Store:
             return [dict(row._mapping) for row in connection.execute(query)]
 
 
+def export_rows(store: Store, model: str, since: float | None, page: int = 1000) -> Iterator[Row]:
+    """Every captured row of ``model`` from ``since`` on, in insertion order, read a page at a
+    time (for the export command: memory stays flat however many rows there are)."""
+    last_id = 0
+    while True:
+        query = sa.select(captures).where(captures.c.model == model, captures.c.id > last_id)
+        if since is not None:
+            query = query.where(captures.c.created >= since)
+        with store.engine.connect() as connection:
+            rows = [
+                dict(row._mapping)
+                for row in connection.execute(query.order_by(captures.c.id).limit(page))
+            ]
+        yield from rows
+        if len(rows) < page:
+            return
+        last_id = rows[-1]["id"]
+
+
 def _window(table: sa.Table, model: str, version: str, start: float | None) -> list[Any]:
     conditions = [table.c.model == model, table.c.version == version]
     if start is not None:
