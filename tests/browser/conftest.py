@@ -193,6 +193,14 @@ def assert_fits_the_width(page: Page) -> None:
     assert overflow <= viewport["width"], f"{page.url} is {overflow}px wide at {viewport}"
 
 
+def check_both_widths(page: Page, name: str) -> None:
+    """At desktop, then phone width: nothing sticks out sideways; save ``<name>-<width>.png``."""
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        assert_fits_the_width(page)
+        screenshot(page, f"{name}-{size}")
+
+
 def served_model_names(service: RunningService) -> list[str]:
     response = requests.get(service.url("/api/models"), timeout=10)
     response.raise_for_status()

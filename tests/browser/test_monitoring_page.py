@@ -29,7 +29,7 @@ from tests.browser.conftest import (
     DESKTOP,
     PHONE,
     PageGuard,
-    assert_fits_the_width,
+    check_both_widths,
     monitored_service_env,
     screenshot,
 )
@@ -150,10 +150,7 @@ def test_page_shows_the_counts_drift_and_accuracy_that_were_sent(
 
     expect(page.get_by_role("img", name="Predictions and errors over time")).to_be_visible()
     expect(page.get_by_role("img", name="Latency over time")).to_be_visible()
-    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        assert_fits_the_width(page)
-        screenshot(page, f"iris_model-monitoring-{size}")
+    check_both_widths(page, "iris_model-monitoring")
 
 
 def test_the_numbers_behind_the_traffic_chart_add_up_to_what_was_sent(
@@ -252,10 +249,7 @@ def test_a_model_with_no_traffic_says_what_to_do(service: RunningService, page: 
     expect(page.get_by_text("/api/models/bike_demand_model/predict")).to_be_visible()
     expect(page.locator("#no-feedback")).to_contain_text("/api/models/bike_demand_model/feedback")
     expect(figure(page, "predictions")).to_have_text("0")
-    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        assert_fits_the_width(page)
-        screenshot(page, f"bike_demand_model-monitoring-empty-{size}")
+    check_both_widths(page, "bike_demand_model-monitoring-empty")
 
 
 def test_a_model_without_reference_data_or_target_says_how_to_add_them(
