@@ -53,6 +53,22 @@ WRONG = 3
 """How many of the ten labelled predictions get a different species as their true outcome."""
 LABELLED = 10
 ADMIN_TOKEN = "monitoring-page-admin-token"
+WINTER_DAYS = [
+    # Colder than any training day (the coldest was -6.7 °C).
+    {
+        "date": f"2025-01-{day:02d}",
+        "season": "winter",
+        "weather": "clear",
+        "holiday": False,
+        "working_day": True,
+        "temperature": -20.0 - day / 2,
+        "humidity": 70.0,
+        "wind_speed": 10.0,
+    }
+    for day in range(1, 6)
+]
+RENTAL_ERRORS = [10.0, -20.0, 30.0, 0.0, 40.0]
+"""What each winter day's true rentals differ from the forecast by: MAE 20, RMSE 24.49."""
 CSV_ROWS = 3
 
 
@@ -61,6 +77,15 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService
     """The examples served with an empty monitoring store of their own."""
     env = monitored_service_env(tmp_path_factory.mktemp("monitoring"), LOAD_ENTRY_POINTS=True)
     env["MODEL_SERVICE_ADMIN_TOKEN"] = ADMIN_TOKEN
+    with run_service(["--workers", "1"], env=env) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def quiet_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    """The bike model alone, which nothing here sends predictions to."""
+    models = [{"module_name": "bike_demand_model.model", "class_name": "BikeDemandModel"}]
+    env = monitored_service_env(tmp_path_factory.mktemp("quiet"), MODELS=models)
     with run_service(["--workers", "1"], env=env) as running:
         yield running
 
@@ -104,14 +129,17 @@ def _another(species: str) -> str:
 
 
 def wait_for_summary(
-    service: RunningService, done: Callable[[dict[str, Any]], bool], timeout: float = 30.0
+    service: RunningService,
+    done: Callable[[dict[str, Any]], bool],
+    model: str = "iris_model",
+    timeout: float = 30.0,
 ) -> dict[str, Any]:
-    """The iris model's JSON summary once ``done`` holds (captures are written in the
-    background, a moment after the prediction answered)."""
+    """A model's JSON summary once ``done`` holds (captures are written in the background, a
+    moment after the prediction answered)."""
     deadline = time.monotonic() + timeout
     while True:
         summary = requests.get(
-            service.url("/api/models/iris_model/monitoring?window=1h"), timeout=10
+            service.url(f"/api/models/{model}/monitoring?window=1h"), timeout=10
         ).json()
         if done(summary):
             return summary
@@ -243,7 +271,47 @@ def test_the_web_form_and_the_csv_upload_are_captured_as_such(
     expect(figure(page, "predictions")).to_have_text(str(1 + CSV_ROWS))
 
 
-def test_a_model_with_no_traffic_says_what_to_do(service: RunningService, page: Page) -> None:
+def test_regression_quality_is_the_mean_absolute_error_of_the_feedback(
+    service: RunningService, page: Page
+) -> None:
+    request_id = f"monitoring-page-bike-{uuid.uuid4().hex}"
+    response = requests.post(
+        service.url("/api/models/bike_demand_model/predict"),
+        json=WINTER_DAYS,
+        headers={"X-Request-ID": request_id},
+        timeout=10,
+    )
+    response.raise_for_status()
+    forecasts = [result["rentals"] for result in response.json()]
+    wait_for_summary(service, lambda s: s["predictions"] == len(WINTER_DAYS), "bike_demand_model")
+    feedback = [
+        {"request_id": request_id, "index": index, "actual": forecast + error}
+        for index, (forecast, error) in enumerate(zip(forecasts, RENTAL_ERRORS, strict=True))
+    ]
+    answer = requests.post(
+        service.url("/api/models/bike_demand_model/feedback"), json=feedback, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+    wait_for_summary(
+        service, lambda s: s["quality"]["labelled"] == len(WINTER_DAYS), "bike_demand_model"
+    )
+
+    page.goto(service.url("/models/bike_demand_model/monitoring?window=1h"))
+    expect(figure(page, "predictions")).to_have_text(str(len(WINTER_DAYS)))
+    temperature = page.get_by_role("region", name="Drift per field").get_by_role(
+        "row", name="temperature"
+    )
+    expect(temperature).to_contain_text("drift")
+    expect(temperature).to_contain_text("100.0 %")
+    figures = page.locator(".quality-figures")
+    expect(figures.locator(".metric", has_text="MAE").locator("dd")).to_have_text("20")
+    expect(figures.locator(".metric", has_text="RMSE").locator("dd")).to_have_text("24.49")
+    expect(page.get_by_role("img", name="MAE over time")).to_be_visible()
+    check_both_widths(page, "bike_demand_model-monitoring")
+
+
+def test_a_model_with_no_traffic_says_what_to_do(quiet_service: RunningService, page: Page) -> None:
+    service = quiet_service
     page.goto(service.url("/models/bike_demand_model/monitoring"))
     expect(page.get_by_role("heading", name="Nothing captured in this window")).to_be_visible()
     expect(page.get_by_text("/api/models/bike_demand_model/predict")).to_be_visible()
