@@ -14,7 +14,12 @@ from model_service.errors import InvalidInput
 from model_service.monitoring_app import current_monitor
 from model_service.views import views
 from model_service.views.errors import error_page
-from model_service.views.monitoring_view import DEFAULT_WINDOW, WINDOWS, monitoring_view
+from model_service.views.monitoring_view import (
+    DEFAULT_WINDOW,
+    FEW_PREDICTIONS,
+    WINDOWS,
+    monitoring_view,
+)
 from model_service.views.pages import model_context, served_model
 
 
@@ -38,6 +43,7 @@ def monitoring_page(name: str, version: str | None) -> str | tuple[str, int]:
         **context,
         view=monitoring_view(summary, timeline, histograms),
         target=getattr(served.model, "target_field", None),
+        few_predictions=FEW_PREDICTIONS,
         feedback_url=f"{request.script_root}/api/models/{name}/feedback",
         windows=[
             (

@@ -32,6 +32,10 @@ WINDOWS = (("1h", "Last hour"), ("24h", "Last 24 hours"), ("7d", "Last 7 days"),
 
 DEFAULT_WINDOW = "24h"
 
+FEW_PREDICTIONS = 300
+"""Below this many predictions in a window the page warns that PSI is noisy: with ``k`` bins and
+``n`` items, sampling alone gives a PSI of about ``(k - 1) / n`` (0.04 for 12 bins and 300)."""
+
 DRIFT_STATUSES = {
     "ok": "ok",
     "watch": "watch",

@@ -166,6 +166,7 @@ def test_page_shows_the_counts_drift_and_accuracy_that_were_sent(
     petal = drift.get_by_role("row", name="petal_length")
     expect(petal).to_contain_text("drift")
     expect(petal.locator(".status-drift")).to_be_visible()
+    expect(page.locator("#few-predictions")).to_contain_text(f"Only {len(FLOWERS)} predictions")
     expect(petal).to_contain_text("100.0 %")  # every petal was longer than any in training
 
     histogram = page.get_by_role("list", name="petal_length: live against training")
