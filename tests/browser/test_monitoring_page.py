@@ -53,7 +53,7 @@ WRONG = 3
 """How many of the ten labelled predictions get a different species as their true outcome."""
 LABELLED = 10
 ADMIN_TOKEN = "monitoring-page-admin-token"
-WINTER_DAYS = [
+WINTER_DAYS: list[dict[str, Any]] = [
     # Colder than any training day (the coldest was -6.7 °C).
     {
         "date": f"2025-01-{day:02d}",
