@@ -216,6 +216,11 @@ def test_window_links_work_without_javascript_and_the_card_links_here(
         expect(figure(page, "predictions")).to_have_text(str(len(FLOWERS)))
     page.goto(service.url("/models/iris_model/versions/1.0.0/monitoring"))
     expect(figure(page, "predictions")).to_have_text(str(len(FLOWERS)))
+    page.goto(service.url("/models/iris_model/versions/1.0.0/monitoring?window=90m"))
+    expect(window.locator("[aria-current=page]")).to_have_text("Last 90m")
+    expect(figure(page, "predictions")).to_have_text(str(len(FLOWERS)))
+    window.get_by_role("link", name="Last 7 days").click()
+    expect(page).to_have_url(service.url("/models/iris_model/versions/1.0.0/monitoring?window=7d"))
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
