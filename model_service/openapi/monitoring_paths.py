@@ -63,6 +63,7 @@ def _feedback(name: str, actual: dict[str, Any], rate_limited: bool) -> dict[str
         "properties": {
             "request_id": {
                 "type": "string",
+                "pattern": "^[A-Za-z0-9._:-]{1,128}$",
                 "description": "The X-Request-ID of the prediction.",
             },
             "index": {

@@ -204,16 +204,8 @@ def test_quality_matches_a_hand_computed_confusion(
 def test_regression_quality_is_mae_and_rmse(
     monitored_app: Flask, monitored_client: FlaskClient
 ) -> None:
-    day = {
-        "date": "2024-06-14",
-        "season": "summer",
-        "weather": "clear",
-        "holiday": False,
-        "working_day": True,
-        "temperature": 23.5,
-        "humidity": 55.0,
-        "wind_speed": 12.0,
-    }
+    day = monitor_of(monitored_app).manager.get_model("bike_demand_model").example_input
+    assert day is not None
     response = monitored_client.post(
         f"{BIKE_URL}/predict",
         json=[day, {**day, "weather": "light_rain"}],

@@ -1,0 +1,99 @@
+"""What monitoring capture costs: c=64 throughput with capture on and off, and bytes per row.
+
+Two services run side by side on 127.0.0.1 (2 gevent workers each, the iris model, production
+settings), one with ``MONITORING_ENABLED=false``. wrk drives them in turn, off/on alternately,
+``--runs`` times each, so both see the same minute of a shared machine; the medians are
+reported. Then the SQLite file of the capturing one is measured against its row count.
+
+    python scripts/capture_cost.py [--runs 5] [--seconds 5] [--connections 64]
+
+Uses the helpers of ``scripts/bench`` (wrk, the server wrapper) without changing them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "bench"))
+
+from load import LoadResult, free_port, post_json, run_wrk, serve
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+PREDICT_PATH = "/api/models/iris_model/predict"
+IRIS_ITEM = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
+
+
+def service(capture: bool, state: Path, work: Path):  # type: ignore[no-untyped-def]
+    port = free_port()
+    argv = [str(BIN / "model-service"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    argv += ["--workers", "2", "--worker-class", "gevent"]
+    env = {
+        "APP_SETTINGS": "config.ProductionConfig",
+        "MODEL_SERVICE_MODELS": json.dumps(
+            [{"module_name": "iris_model.model", "class_name": "IrisModel"}]
+        ),
+        "MODEL_SERVICE_LOAD_ENTRY_POINTS": "false",
+        "MODEL_SERVICE_MONITORING_ENABLED": "true" if capture else "false",
+        "MODEL_SERVICE_MONITORING_STATE_DIR": str(state),
+    }
+    log = work / f"capture-{'on' if capture else 'off'}.log"
+    return serve(argv, "/api/health/ready", port, log, env=env, cwd=REPO)
+
+
+def summary(results: list[LoadResult]) -> dict[str, object]:
+    return {
+        "requests_per_s": round(statistics.median(r.requests_per_s for r in results)),
+        "p50_ms": round(statistics.median(r.p50_ms for r in results), 2),
+        "p99_ms": round(statistics.median(r.p99_ms for r in results), 2),
+        "errors": sum(r.errors for r in results),
+        "runs": [round(r.requests_per_s) for r in results],
+    }
+
+
+def bytes_per_row(database: Path) -> tuple[int, int, float]:
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        rows = connection.execute("SELECT count(*) FROM captures").fetchone()[0]
+    size = database.stat().st_size
+    return rows, size, size / rows if rows else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=64)
+    options = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="capture-cost-"))
+    body = work / "one.json"
+    body.write_text(json.dumps(IRIS_ITEM))
+    off_state, on_state = work / "off", work / "on"
+    results: dict[str, list[LoadResult]] = {"off": [], "on": []}
+    with service(False, off_state, work) as off, service(True, on_state, work) as on:
+        servers = {"off": off, "on": on}
+        for server in servers.values():
+            post_json(server.url + PREDICT_PATH, body.read_bytes())
+            run_wrk(server.url + PREDICT_PATH, body, 16, 1)  # warm up both workers
+        for _ in range(options.runs):
+            for name, server in servers.items():
+                url = server.url + PREDICT_PATH
+                results[name].append(run_wrk(url, body, options.connections, options.seconds))
+        time.sleep(2)  # let the writer flush its last batch
+    report = {name: summary(runs) for name, runs in results.items()}
+    off_rps, on_rps = report["off"]["requests_per_s"], report["on"]["requests_per_s"]
+    report["on_vs_off"] = round(on_rps / off_rps, 3)  # type: ignore[operator]
+    rows, size, per_row = bytes_per_row(on_state / "monitoring.sqlite3")
+    report["sqlite"] = {"rows": rows, "bytes": size, "bytes_per_row": round(per_row, 1)}
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
