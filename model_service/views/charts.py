@@ -1,4 +1,5 @@
-"""Plain data for the server-rendered SVG charts: bars, diverging bars and a shaded matrix.
+"""Plain data for the server-rendered SVG charts: bars, diverging bars, overlaid histogram bars
+and a shaded matrix (charts over time are in :mod:`model_service.views.time_charts`).
 
 The pages run under a strict Content-Security-Policy (no inline styles), so a bar's length is an
 SVG attribute (``<rect width="42.5%">``) computed here; the macros in
@@ -172,90 +173,6 @@ def numeric_grid(value: Any) -> MatrixView | None:
         for row in value
     ]
     return MatrixView([str(index) for index in range(width)], rows)
-
-
-# Charts over time and histograms. Their SVG has ``viewBox="0 0 100 100"`` stretched to the box the
-# stylesheet gives it (``preserveAspectRatio="none"``), so the coordinates below are percentages of
-# the plot; lines keep their width through ``vector-effect``, and text stays outside the SVG.
-
-
-@dataclass(frozen=True)
-class Column:
-    """One rectangle of a column chart, in plot percentages; ``title`` is its tooltip."""
-
-    x: float
-    y: float
-    width: float
-    height: float
-    tone: str
-    title: str
-
-
-@dataclass(frozen=True)
-class Line:
-    """One series of a line chart: polyline segments (gaps where a value is missing) and dots."""
-
-    name: str
-    tone: str
-    segments: list[str]
-    dots: list[tuple[float, float]]
-
-
-def axis_ceiling(largest: float) -> float:
-    """The top of a value axis: the smallest 1, 2, 2.5 or 5 times a power of ten >= ``largest``."""
-    if not is_number(largest) or largest <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(largest))
-    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= largest)
-
-
-def _slot_centre(index: int, count: int) -> float:
-    return round((index + 0.5) * 100 / count, 3)
-
-
-def _height(value: float, ceiling: float) -> float:
-    return round(min(max(value, 0.0), ceiling) / ceiling * 100, 3)
-
-
-def stacked_columns(
-    stacks: Sequence[Sequence[tuple[float, str, str]]], ceiling: float
-) -> list[Column]:
-    """Columns, one slot per entry of ``stacks``, each a pile of ``(value, tone, title)`` parts."""
-    count = len(stacks) or 1
-    slot = 100 / count
-    columns = []
-    for index, parts in enumerate(stacks):
-        base = 0.0
-        for value, tone, title in parts:
-            if not is_number(value) or value <= 0:
-                continue
-            height = _height(base + value, ceiling) - _height(base, ceiling)
-            base += value
-            columns.append(
-                Column(
-                    x=round(index * slot + slot * 0.15, 3),
-                    y=round(100 - _height(base, ceiling), 3),
-                    width=round(slot * 0.7, 3),
-                    height=round(height, 3),
-                    tone=tone,
-                    title=title,
-                )
-            )
-    return columns
-
-
-def line(name: str, tone: str, values: Sequence[float | None], ceiling: float) -> Line:
-    """A series over evenly spaced slots; ``None`` (no data in that slot) breaks the line."""
-    segments: list[list[str]] = [[]]
-    dots = []
-    for index, value in enumerate(values):
-        if value is None or not is_number(value):
-            segments.append([])
-            continue
-        point = (_slot_centre(index, len(values)), round(100 - _height(value, ceiling), 3))
-        segments[-1].append(f"{point[0]},{point[1]}")
-        dots.append(point)
-    return Line(name, tone, [" ".join(part) for part in segments if len(part) > 1], dots)
 
 
 @dataclass(frozen=True)

@@ -10,25 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from model_service.views.charts import (
-    Column,
-    Line,
     OverlayBar,
-    axis_ceiling,
     format_number,
     format_percent,
     is_number,
-    line,
     overlay_bars,
-    stacked_columns,
 )
 from model_service.views.presentation import metric_name
+from model_service.views.time_charts import (
+    TimeAxis,
+    TimeChart,
+    axis_ceiling,
+    line,
+    stacked_columns,
+    time_axis,
+    time_chart,
+)
 
 WINDOWS = (("1h", "Last hour"), ("24h", "Last 24 hours"), ("7d", "Last 7 days"), ("all", "All"))
-"""The windows the page offers, as ``(value, label)``; the first value of the API's own set."""
+"""The windows the page links to, as ``(value, label)``; any window the API takes also works."""
 
 DEFAULT_WINDOW = "24h"
 
@@ -36,30 +39,11 @@ FEW_PREDICTIONS = 300
 """Below this many predictions in a window the page warns that PSI is noisy: with ``k`` bins and
 ``n`` items, sampling alone gives a PSI of about ``(k - 1) / n`` (0.04 for 12 bins and 300)."""
 
-DRIFT_STATUSES = {
-    "ok": "ok",
-    "watch": "watch",
-    "drift": "drift",
-}
-"""Known PSI readings; anything else (no live data) is shown as ``no data``."""
+DRIFT_STATUSES = frozenset({"ok", "watch", "drift"})
+"""The PSI readings; anything else (no live data) is shown as ``no data``."""
 
 HEADLINE_METRICS = {"classification": "accuracy", "regression": "mae"}
 """The quality metric drawn over time for each kind of model."""
-
-
-@dataclass(frozen=True)
-class TimeChart:
-    """A chart over the window's time buckets, plus the numbers behind it for a table."""
-
-    title: str
-    ceiling: str
-    start: str
-    end: str
-    columns: list[Column]
-    lines: list[Line]
-    legend: list[tuple[str, str]]
-    headers: list[str]
-    rows: list[list[str]]
 
 
 @dataclass(frozen=True)
@@ -123,7 +107,12 @@ def monitoring_view(
     timeline: Sequence[Mapping[str, Any]],
     histograms: Mapping[str, Any],
 ) -> MonitoringView:
-    """Lay out one window of monitoring data (see ``MONITORING_INTERFACE.md`` for the shapes)."""
+    """Lay out one window of monitoring data.
+
+    :param summary: ``Monitor.summary()``, the JSON of ``GET /api/models/<name>/monitoring``.
+    :param timeline: ``Monitor.timeline()``, the window's buckets, oldest first.
+    :param histograms: ``Monitor.histograms()``, reference and live shares per bin.
+    """
     predictions = _count(summary.get("predictions"))
     errors = _count(summary.get("errors"))
     latency = summary.get("latency_ms") or {}
@@ -157,7 +146,7 @@ def traffic_chart(timeline: Sequence[Mapping[str, Any]], axis: TimeAxis) -> Time
         ]
         for label, (ok, failed) in zip(axis.starts, counts, strict=True)
     ]
-    return _time_chart(
+    return time_chart(
         "Predictions and errors over time",
         ceiling,
         axis,
@@ -179,7 +168,7 @@ def latency_chart(timeline: Sequence[Mapping[str, Any]], axis: TimeAxis) -> Time
         "p99": [_number_or_none(bucket.get("p99_ms")) for bucket in timeline],
     }
     ceiling = axis_ceiling(max((v for values in series.values() for v in values if v), default=0))
-    return _time_chart(
+    return time_chart(
         "Latency over time (ms)",
         ceiling,
         axis,
@@ -193,31 +182,6 @@ def latency_chart(timeline: Sequence[Mapping[str, Any]], axis: TimeAxis) -> Time
             f"{name} (ms)": [_milliseconds(value) for value in values]
             for name, values in series.items()
         },
-    )
-
-
-def _time_chart(
-    title: str,
-    ceiling: float,
-    axis: TimeAxis,
-    columns: list[Column],
-    lines: list[Line],
-    legend: list[tuple[str, str]],
-    table: Mapping[str, list[str]],
-) -> TimeChart:
-    return TimeChart(
-        title=title,
-        ceiling=format_number(ceiling),
-        start=axis.starts[0] if axis.starts else "",
-        end=axis.end,
-        columns=columns,
-        lines=lines,
-        legend=legend,
-        headers=["Time (UTC)", *table],
-        rows=[
-            [label, *(values[index] for values in table.values())]
-            for index, label in enumerate(axis.starts)
-        ],
     )
 
 
@@ -244,7 +208,7 @@ def _drift_row(name: str, entry: Mapping[str, Any]) -> DriftRow:
 
 def drift_status(status: Any) -> str:
     """``ok``, ``watch`` or ``drift``; ``no data`` when the window holds nothing to compare."""
-    return DRIFT_STATUSES.get(str(status), "no data")
+    return str(status) if status in DRIFT_STATUSES else "no data"
 
 
 def histogram_views(histograms: Mapping[str, Any], drift: Mapping[str, Any]) -> list[Histogram]:
@@ -277,8 +241,7 @@ def quality_view(
     kind = quality.get("kind")
     metrics: Mapping[str, Any] = quality.get("metrics") or {}
     scalars = [(name, value) for name, value in metrics.items() if is_number(value)]
-    per_class = {name: value for name, value in metrics.items() if isinstance(value, Mapping)}
-    class_headers, class_rows = _class_table(per_class)
+    class_headers, class_rows = _class_table(metrics)
     labelled = _count(quality.get("labelled"))
     return QualityView(
         labelled=labelled,
@@ -290,37 +253,29 @@ def quality_view(
     )
 
 
-def _class_table(per_class: Mapping[str, Mapping[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    """Rows of ``class, precision, recall`` from ``{"precision": {class: value}, ...}`` or
-    ``{"per_class": {class: {"precision": value, ...}}}``."""
-    if "per_class" in per_class:
-        by_class = per_class["per_class"]
-        names = sorted({metric for entry in by_class.values() for metric in entry})
-        rows = [
-            [str(label), *(_metric_text(metric, entry.get(metric)) for metric in names)]
-            for label, entry in by_class.items()
-        ]
-        return (["Class", *map(metric_name, names)] if rows else []), rows
-    classes = sorted({str(label) for values in per_class.values() for label in values})
+def _class_table(metrics: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows of the per-class table from ``{"per_class": {label: {metric: value}}}``."""
+    by_class: Mapping[str, Mapping[str, Any]] = metrics.get("per_class") or {}
+    names = sorted({metric for entry in by_class.values() for metric in entry})
     rows = [
-        [label, *(_metric_text(metric, values.get(label)) for metric, values in per_class.items())]
-        for label in classes
+        [str(label), *(_metric_text(metric, entry.get(metric)) for metric in names)]
+        for label, entry in by_class.items()
     ]
-    return (["Class", *map(metric_name, per_class)] if rows else []), rows
+    return (["Class", *map(metric_name, names)] if rows else []), rows
 
 
 def _quality_chart(
     kind: str, timeline: Sequence[Mapping[str, Any]], axis: TimeAxis
 ) -> TimeChart | None:
     metric = HEADLINE_METRICS.get(kind, "accuracy")
-    values = [_bucket_quality(bucket.get("quality"), metric) for bucket in timeline]
+    values = [_number_or_none(bucket.get("quality")) for bucket in timeline]
     if not any(value is not None for value in values):
         return None
     ceiling = (
         1.0 if kind == "classification" else axis_ceiling(max(v for v in values if v is not None))
     )
     title = f"{metric_name(metric)} over time"
-    return _time_chart(
+    return time_chart(
         title,
         ceiling,
         axis,
@@ -334,51 +289,12 @@ def _quality_chart(
     )
 
 
-def _bucket_quality(value: Any, metric: str) -> float | None:
-    if isinstance(value, Mapping):
-        value = value.get(metric)
-    return float(value) if is_number(value) else None
-
-
 def _metric_text(name: str, value: Any) -> str:
     if not is_number(value):
         return "—"
     if name in ("accuracy", "precision", "recall"):
         return format_percent(value)
     return format_number(value)
-
-
-@dataclass(frozen=True)
-class TimeAxis:
-    """The buckets' start times and the end of the last one, as UTC text."""
-
-    starts: list[str]
-    end: str
-
-
-def time_axis(timeline: Sequence[Mapping[str, Any]]) -> TimeAxis:
-    """Label the buckets in UTC, with the date when they run over more than one day."""
-    starts = [_as_datetime(bucket.get("start")) for bucket in timeline]
-    end = _as_datetime(timeline[-1].get("end")) if timeline else None
-    known = [moment for moment in (*starts, end) if moment is not None]
-    several_days = bool(known) and known[0].date() != known[-1].date()
-    pattern = "%d %b %H:%M" if several_days else "%H:%M"
-    return TimeAxis(
-        starts=[start.strftime(pattern) if start else "" for start in starts],
-        end=end.strftime(pattern) if end else "",
-    )
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    if is_number(value):
-        return datetime.fromtimestamp(value, tz=UTC)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return value if isinstance(value, datetime) else None
 
 
 def _error_rate(predictions: int, errors: int) -> str:
