@@ -3,7 +3,7 @@
 Two services run side by side on 127.0.0.1 (2 gevent workers each, the iris model, production
 settings), one with ``MONITORING_ENABLED=false``. wrk drives them in turn, off/on alternately,
 ``--runs`` times each, so both see the same minute of a shared machine; the medians are
-reported. Then the SQLite file of the capturing one is measured against its row count.
+reported, with the server CPU time per request (steadier than throughput on a busy machine). Then the SQLite file of the capturing one is measured against its row count.
 
     python scripts/capture_cost.py [--runs 5] [--seconds 5] [--connections 64]
 
@@ -48,8 +48,11 @@ def service(capture: bool, state: Path, work: Path):  # type: ignore[no-untyped-
     return serve(argv, "/api/health/ready", port, log, env=env, cwd=REPO)
 
 
-def summary(results: list[LoadResult]) -> dict[str, object]:
+def summary(results: list[LoadResult], cpu: list[float]) -> dict[str, object]:
     return {
+        "cpu_ms_per_request": round(
+            statistics.median(c * 1000 / r.requests for r, c in zip(results, cpu, strict=True)), 3
+        ),
         "requests_per_s": round(statistics.median(r.requests_per_s for r in results)),
         "p50_ms": round(statistics.median(r.p50_ms for r in results), 2),
         "p99_ms": round(statistics.median(r.p99_ms for r in results), 2),
@@ -77,6 +80,7 @@ def main() -> None:
     body.write_text(json.dumps(IRIS_ITEM))
     off_state, on_state = work / "off", work / "on"
     results: dict[str, list[LoadResult]] = {"off": [], "on": []}
+    cpu: dict[str, list[float]] = {"off": [], "on": []}
     with service(False, off_state, work) as off, service(True, on_state, work) as on:
         servers = {"off": off, "on": on}
         for server in servers.values():
@@ -85,9 +89,11 @@ def main() -> None:
         for _ in range(options.runs):
             for name, server in servers.items():
                 url = server.url + PREDICT_PATH
+                before = server.cpu_seconds()
                 results[name].append(run_wrk(url, body, options.connections, options.seconds))
+                cpu[name].append(server.cpu_seconds() - before)
         time.sleep(2)  # let the writer flush its last batch
-    report = {name: summary(runs) for name, runs in results.items()}
+    report = {name: summary(runs, cpu[name]) for name, runs in results.items()}
     off_rps, on_rps = report["off"]["requests_per_s"], report["on"]["requests_per_s"]
     report["on_vs_off"] = round(on_rps / off_rps, 3)  # type: ignore[operator]
     rows, size, per_row = bytes_per_row(on_state / "monitoring.sqlite3")

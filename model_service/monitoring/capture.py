@@ -5,7 +5,8 @@ lock); when the queue holds ``MONITORING_QUEUE_SIZE`` rows new ones are dropped 
 ``model_service_capture_dropped_total`` with a log line at most once a minute. The writer, a real
 OS thread started lazily in each process (so gunicorn's fork never copies it), wakes every
 ``MONITORING_FLUSH_INTERVAL_S``, inserts what queued in batches and runs the periodic jobs
-(retention clean-up, gauge refresh). When the database fails with a connection error the batch
+(retention clean-up, gauge refresh); after 30 s with nothing queued it ends, and the next
+item starts it again. When the database fails with a connection error the batch
 stays queued and the writer retries with a growing pause (up to 30 s), so capture resumes by
 itself when the database is back; meanwhile the queue fills and new items are dropped. Any other
 database error drops that batch (counted) so one bad row cannot block the queue.
@@ -39,6 +40,7 @@ DROPPED = Counter(
 DROP_LOG_INTERVAL_S = 60.0
 MAX_RETRY_PAUSE_S = 30.0
 POLL_S = 0.05
+IDLE_EXIT_S = 30.0
 CONNECTION_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
 
 
@@ -77,6 +79,9 @@ class CaptureWriter:
         """Queue rows for writing; drop (and count) what does not fit."""
         if self._pid != os.getpid():
             self._start()
+        elif not self._running and not self._stopping:
+            self._running = True
+            start_os_thread(self._run)
         room = self.queue_size - len(self._captures) - len(self._errors)
         kept_captures = captures[: max(room, 0)]
         room -= len(kept_captures)
@@ -119,7 +124,12 @@ class CaptureWriter:
 
     def _run(self) -> None:
         pause = self.flush_interval_s
+        idle_since = time.monotonic()
         while not self._stopping:
+            if self.pending():
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since > IDLE_EXIT_S and self._idle_exit():
+                return
             waited = 0.0
             while waited < pause and not self._stopping and not self._flush_requested:
                 os_sleep(POLL_S)
@@ -132,6 +142,16 @@ class CaptureWriter:
                 logger.exception("Monitoring periodic job failed")
         self.write_pending()
         self._running = False
+
+    def _idle_exit(self) -> bool:
+        """End the thread after a quiet spell (the next :meth:`submit` starts another), so idle
+        apps (tests, a model nobody calls) keep no thread polling; False when rows arrived
+        meanwhile."""
+        self._running = False
+        if self.pending():
+            self._running = True
+            return False
+        return True
 
     def _retry_pause(self, pause: float) -> float:
         return min(MAX_RETRY_PAUSE_S, max(pause * 2, 1.0))
