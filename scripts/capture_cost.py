@@ -3,7 +3,8 @@
 Two services run side by side on 127.0.0.1 (2 gevent workers each, the iris model, production
 settings), one with ``MONITORING_ENABLED=false``. wrk drives them in turn, off/on alternately,
 ``--runs`` times each, so both see the same minute of a shared machine; the medians are
-reported, with the server CPU time per request (steadier than throughput on a busy machine). Then the SQLite file of the capturing one is measured against its row count.
+reported, with the server CPU time per request (steadier than throughput on a busy machine).
+Then the SQLite file of the capturing one is measured against its row count.
 
     python scripts/capture_cost.py [--runs 5] [--seconds 5] [--connections 64]
 
