@@ -41,7 +41,8 @@ DROP_LOG_INTERVAL_S = 60.0
 MAX_RETRY_PAUSE_S = 30.0
 POLL_S = 0.05
 IDLE_EXIT_S = 30.0
-CONNECTION_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+CONNECTION_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, OSError)
+"""The database (or the SQLite file's directory) is unreachable: keep the rows and retry."""
 
 
 class CaptureWriter:
@@ -103,8 +104,8 @@ class CaptureWriter:
         now = time.monotonic()
         if now - self._last_drop_log >= DROP_LOG_INTERVAL_S:
             logger.warning(
-                "Monitoring capture dropped %d item(s) in worker %d: the queue of %d is full "
-                "(is the monitoring database slow or down?)",
+                "Monitoring capture dropped %d item(s) in worker %d: the queue of %d was full "
+                "or the database refused a batch (is the monitoring database slow or down?)",
                 self._dropped_since_log,
                 os.getpid(),
                 self.queue_size,
