@@ -93,35 +93,46 @@ def quiet_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
 @pytest.fixture(scope="module")
 def traffic(service: RunningService) -> list[str]:
     """Send the flowers (one batch) and two invalid requests, then feedback on ten of the
-    flowers once their predictions are stored; return the predicted species."""
+    flowers; return the predicted species."""
+    request_id, results = predict_and_wait(service, "iris_model", FLOWERS)
+    predicted = [result["species"] for result in results]
+    for bad in ({"sepal_length": "long"}, {"petal_length": -1}):
+        answer = requests.post(service.url("/api/models/iris_model/predict"), json=bad, timeout=10)
+        assert answer.status_code == 400
+    actuals = [_another(species) for species in predicted[:WRONG]] + predicted[WRONG:LABELLED]
+    send_feedback_and_wait(service, "iris_model", request_id, actuals)
+    wait_for_summary(service, lambda summary: summary["errors"] == 2)
+    return predicted
+
+
+def predict_and_wait(
+    service: RunningService, model: str, items: list[dict[str, Any]]
+) -> tuple[str, list[Any]]:
+    """Predict ``items`` in one request; return its id and results once they are stored."""
     request_id = f"monitoring-page-{uuid.uuid4().hex}"
     response = requests.post(
-        service.url("/api/models/iris_model/predict"),
-        json=FLOWERS,
+        service.url(f"/api/models/{model}/predict"),
+        json=items,
         headers={"X-Request-ID": request_id},
         timeout=10,
     )
     response.raise_for_status()
-    predicted = [result["species"] for result in response.json()]
-    for bad in ({"sepal_length": "long"}, {"petal_length": -1}):
-        answer = requests.post(service.url("/api/models/iris_model/predict"), json=bad, timeout=10)
-        assert answer.status_code == 400
-    wait_for_summary(service, lambda summary: summary["predictions"] == len(FLOWERS))
+    wait_for_summary(service, lambda summary: summary["predictions"] == len(items), model)
+    return request_id, response.json()
+
+
+def send_feedback_and_wait(
+    service: RunningService, model: str, request_id: str, actuals: list[Any]
+) -> None:
+    """Send ``actuals[i]`` as the true outcome of item ``i`` of the request; wait until stored."""
     feedback = [
-        {
-            "request_id": request_id,
-            "index": index,
-            "actual": _another(predicted[index]) if index < WRONG else predicted[index],
-        }
-        for index in range(LABELLED)
+        {"request_id": request_id, "index": index, "actual": actual}
+        for index, actual in enumerate(actuals)
     ]
-    answer = requests.post(
-        service.url("/api/models/iris_model/feedback"), json=feedback, timeout=10
-    )
+    answer = requests.post(service.url(f"/api/models/{model}/feedback"), json=feedback, timeout=10)
     assert answer.status_code == 200, answer.text
-    assert answer.json() == {"accepted": LABELLED}
-    wait_for_summary(service, lambda summary: summary["quality"]["labelled"] == LABELLED)
-    return predicted
+    assert answer.json() == {"accepted": len(actuals)}
+    wait_for_summary(service, lambda summary: summary["quality"]["labelled"] == len(actuals), model)
 
 
 def _another(species: str) -> str:
@@ -280,27 +291,11 @@ def test_the_web_form_and_the_csv_upload_are_captured_as_such(
 def test_regression_quality_is_the_mean_absolute_error_of_the_feedback(
     service: RunningService, page: Page
 ) -> None:
-    request_id = f"monitoring-page-bike-{uuid.uuid4().hex}"
-    response = requests.post(
-        service.url("/api/models/bike_demand_model/predict"),
-        json=WINTER_DAYS,
-        headers={"X-Request-ID": request_id},
-        timeout=10,
-    )
-    response.raise_for_status()
-    forecasts = [result["rentals"] for result in response.json()]
-    wait_for_summary(service, lambda s: s["predictions"] == len(WINTER_DAYS), "bike_demand_model")
-    feedback = [
-        {"request_id": request_id, "index": index, "actual": forecast + error}
-        for index, (forecast, error) in enumerate(zip(forecasts, RENTAL_ERRORS, strict=True))
+    request_id, results = predict_and_wait(service, "bike_demand_model", WINTER_DAYS)
+    actuals = [
+        result["rentals"] + error for result, error in zip(results, RENTAL_ERRORS, strict=True)
     ]
-    answer = requests.post(
-        service.url("/api/models/bike_demand_model/feedback"), json=feedback, timeout=10
-    )
-    assert answer.status_code == 200, answer.text
-    wait_for_summary(
-        service, lambda s: s["quality"]["labelled"] == len(WINTER_DAYS), "bike_demand_model"
-    )
+    send_feedback_and_wait(service, "bike_demand_model", request_id, actuals)
 
     page.goto(service.url("/models/bike_demand_model/monitoring?window=1h"))
     expect(figure(page, "predictions")).to_have_text(str(len(WINTER_DAYS)))
