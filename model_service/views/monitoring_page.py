@@ -41,7 +41,12 @@ def monitoring_page(name: str, version: str | None) -> str | tuple[str, int]:
     return render_template(
         "views/monitoring.html",
         **context,
-        view=monitoring_view(summary, timeline, histograms),
+        view=monitoring_view(
+            summary,
+            timeline,
+            histograms,
+            list(served.input_schema.json_schema.get("properties", {})),
+        ),
         target=getattr(served.model, "target_field", None),
         few_predictions=FEW_PREDICTIONS,
         feedback_url=f"{request.script_root}/api/models/{name}/feedback",

@@ -89,7 +89,9 @@ class MonitoringView:
     latency_p99: str
     traffic: TimeChart
     latency: TimeChart
+    has_reference: bool
     drift: list[DriftRow]
+    not_compared: list[str]
     histograms: list[Histogram]
     quality: QualityView
 
@@ -97,27 +99,29 @@ class MonitoringView:
     def captured(self) -> bool:
         return self.predictions + self.errors > 0
 
-    @property
-    def has_reference(self) -> bool:
-        return bool(self.drift)
-
 
 def monitoring_view(
     summary: Mapping[str, Any],
     timeline: Sequence[Mapping[str, Any]],
     histograms: Mapping[str, Any],
+    input_fields: Sequence[str] = (),
 ) -> MonitoringView:
     """Lay out one window of monitoring data.
 
     :param summary: ``Monitor.summary()``, the JSON of ``GET /api/models/<name>/monitoring``.
     :param timeline: ``Monitor.timeline()``, the window's buckets, oldest first.
-    :param histograms: ``Monitor.histograms()``, reference and live shares per bin.
+    :param histograms: ``Monitor.histograms()``, reference and live shares per bin: a field (or
+        the prediction) is there only when the model's reference data profiles it.
+    :param input_fields: the model's input fields, to name those drift does not cover (lists).
     """
     predictions = _count(summary.get("predictions"))
     errors = _count(summary.get("errors"))
     latency = summary.get("latency_ms") or {}
     drift = summary.get("drift") or {}
     axis = time_axis(timeline)
+    profiled: Mapping[str, Any] = histograms.get("features") or {}
+    prediction_profiled = isinstance(histograms.get("prediction"), Mapping)
+    has_reference = bool(profiled) or prediction_profiled
     return MonitoringView(
         window=str(summary.get("window") or DEFAULT_WINDOW),
         predictions=predictions,
@@ -127,7 +131,11 @@ def monitoring_view(
         latency_p99=_milliseconds(latency.get("p99")),
         traffic=traffic_chart(timeline, axis),
         latency=latency_chart(timeline, axis),
-        drift=drift_rows(drift),
+        has_reference=has_reference,
+        drift=drift_rows(drift, prediction_profiled),
+        not_compared=[name for name in input_fields if name not in profiled]
+        if has_reference
+        else [],
         histograms=histogram_views(histograms, drift),
         quality=quality_view(summary.get("quality") or {}, timeline, axis),
     )
@@ -185,12 +193,12 @@ def latency_chart(timeline: Sequence[Mapping[str, Any]], axis: TimeAxis) -> Time
     )
 
 
-def drift_rows(drift: Mapping[str, Any]) -> list[DriftRow]:
-    """The drift table: each input field, then the prediction; empty without reference data."""
+def drift_rows(drift: Mapping[str, Any], with_prediction: bool = True) -> list[DriftRow]:
+    """The drift table: each profiled input field, then the prediction when it is profiled."""
     features: Mapping[str, Any] = drift.get("features") or {}
     rows = [_drift_row(name, entry) for name, entry in features.items()]
     prediction = drift.get("prediction")
-    if isinstance(prediction, Mapping) and rows:
+    if with_prediction and isinstance(prediction, Mapping):
         rows.append(_drift_row("prediction", prediction))
     return rows
 

@@ -286,6 +286,10 @@ def test_the_web_form_and_the_csv_upload_are_captured_as_such(
     assert entry_points == ["web_csv"] * CSV_ROWS + ["web_form"]
     page.goto(service.url("/models/digits_model/monitoring"))
     expect(figure(page, "predictions")).to_have_text(str(1 + CSV_ROWS))
+    drift = page.get_by_role("region", name="Drift per field")
+    expect(drift.get_by_role("row", name="prediction")).to_be_visible()
+    expect(page.locator("#not-compared")).to_contain_text("pixels")
+    check_both_widths(page, "digits_model-monitoring")
 
 
 def test_regression_quality_is_the_mean_absolute_error_of_the_feedback(

@@ -124,10 +124,28 @@ def test_drift_rows_list_each_field_then_the_prediction_with_text_status() -> No
 
 
 def test_no_reference_data_means_no_drift_rows_and_unknown_status_reads_no_data() -> None:
-    view = monitoring_view(summary(drift={"features": {}, "prediction": None}), [], {})
-    assert not view.has_reference and view.drift == []
+    no_reference = {"features": {}, "prediction": {"psi": None, "status": "no data"}}
+    view = monitoring_view(summary(drift=no_reference), [], {"features": {}, "prediction": None})
+    assert not view.has_reference and view.drift == [] and view.not_compared == []
     rows = drift_rows({"features": {"x": {"psi": None, "status": None}}})
     assert rows[0].status == "no data" and rows[0].psi == "—"
+
+
+def test_a_model_whose_only_input_is_a_list_still_has_prediction_drift() -> None:
+    drift = {"features": {}, "prediction": {"psi": 0.3, "status": "drift"}}
+    histograms = {
+        "features": {},
+        "prediction": {
+            "kind": "category",
+            "bins": ["0", "1"],
+            "reference": [0.5, 0.5],
+            "live": [1, 0],
+        },
+    }
+    view = monitoring_view(summary(drift=drift), [], histograms, ["pixels"])
+    assert view.has_reference
+    assert [(row.field, row.status) for row in view.drift] == [("prediction", "drift")]
+    assert view.not_compared == ["pixels"]
 
 
 def test_nothing_captured_is_the_empty_state() -> None:
