@@ -96,6 +96,7 @@ class CaptureWriter:
             self._flush_requested = True
 
     def pending(self) -> int:
+        """Rows queued and not yet written."""
         return len(self._captures) + len(self._errors)
 
     def _count_drops(self, dropped: int) -> None:

@@ -68,6 +68,7 @@ class Monitor:
         return reference
 
     def policy(self, served: ServedModel) -> CapturePolicy:
+        """The settings' capture policy with the model's overrides (cached per model)."""
         key = id(served.model)
         policy = self._policies.get(key)
         if policy is None:

@@ -95,6 +95,7 @@ class Store:
             return self._engine
 
     def dispose(self) -> None:
+        """Close this process's connections (tests, the export command)."""
         with self._lock:
             if self._engine is not None and self._pid == os.getpid():
                 self._engine.dispose()
@@ -238,6 +239,7 @@ class Store:
             return list(connection.execute(query))
 
     def error_times(self, model: str, version: str, start: float | None) -> list[float]:
+        """When each failed prediction request of one model version since ``start`` happened."""
         query = sa.select(prediction_errors.c.created).where(
             *_window(prediction_errors, model, version, start)
         )
