@@ -47,6 +47,7 @@ def monitoring_page(name: str, version: str | None) -> str | tuple[str, int]:
             histograms,
             list(served.input_schema.json_schema.get("properties", {})),
         ),
+        capture_on=monitor.policy(served).enabled,
         target=getattr(served.model, "target_field", None),
         few_predictions=FEW_PREDICTIONS,
         feedback_url=f"{request.script_root}/api/models/{name}/feedback",

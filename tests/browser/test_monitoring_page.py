@@ -91,6 +91,17 @@ def quiet_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
 
 
 @pytest.fixture(scope="module")
+def capture_off_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    """The iris model served with capture turned off."""
+    models = [{"module_name": "iris_model.model", "class_name": "IrisModel"}]
+    env = monitored_service_env(
+        tmp_path_factory.mktemp("off"), MODELS=models, MONITORING_ENABLED=False
+    )
+    with run_service(["--workers", "1"], env=env) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
 def traffic(service: RunningService) -> list[str]:
     """Send the flowers (one batch) and two invalid requests, then feedback on ten of the
     flowers; return the predicted species."""
@@ -323,6 +334,15 @@ def test_a_model_with_no_traffic_says_what_to_do(quiet_service: RunningService, 
     expect(page.locator("#no-feedback")).to_contain_text("/api/models/bike_demand_model/feedback")
     expect(figure(page, "predictions")).to_have_text("0")
     check_both_widths(page, "bike_demand_model-monitoring-empty")
+
+
+def test_with_capture_off_the_page_says_so_instead_of_waiting_for_data(
+    capture_off_service: RunningService, page: Page
+) -> None:
+    page.goto(capture_off_service.url("/models/iris_model/monitoring"))
+    expect(page.get_by_role("heading", name="Capture is off for this model")).to_be_visible()
+    expect(page.locator("#capture-off")).to_contain_text("MONITORING_ENABLED")
+    expect(page.get_by_role("heading", name="Nothing captured in this window")).to_have_count(0)
 
 
 def test_a_model_without_reference_data_or_target_says_how_to_add_them(
