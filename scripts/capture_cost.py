@@ -4,7 +4,8 @@ Two services run side by side on 127.0.0.1 (2 gevent workers each, the iris mode
 settings), one with ``MONITORING_ENABLED=false``. wrk drives them in turn, off/on alternately,
 ``--runs`` times each, so both see the same minute of a shared machine; the medians are
 reported, with the server CPU time per request (steadier than throughput on a busy machine).
-Then the SQLite file of the capturing one is measured against its row count.
+Then the capturing one is loaded at c=16 while another process holds its SQLite write lock (a
+stalled database), and its SQLite file is measured against its row count.
 
     python scripts/capture_cost.py [--runs 5] [--seconds 5] [--connections 64]
 
@@ -70,6 +71,23 @@ def bytes_per_row(database: Path) -> tuple[int, int, float]:
     return rows, size, size / rows if rows else 0.0
 
 
+def stalled_database(url: str, body: Path, state: Path, seconds: float) -> dict[str, object]:
+    """c=16 latency of the capturing service while another process holds the SQLite file's
+    write lock (every insert waits its 5 s busy timeout, then retries), against the same load
+    with the database free: a writer that blocked the event loop would show in p99."""
+    database = state / "monitoring.sqlite3"
+    free = run_wrk(url, body, 16, seconds)
+    with sqlite3.connect(database, timeout=1, isolation_level=None) as holder:
+        holder.execute("BEGIN EXCLUSIVE")
+        locked = run_wrk(url, body, 16, seconds)
+        holder.execute("ROLLBACK")
+    return {
+        "free": {"requests_per_s": round(free.requests_per_s), "p99_ms": free.p99_ms},
+        "locked": {"requests_per_s": round(locked.requests_per_s), "p99_ms": locked.p99_ms},
+        "errors": free.errors + locked.errors,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -93,10 +111,13 @@ def main() -> None:
                 before = server.cpu_seconds()
                 results[name].append(run_wrk(url, body, options.connections, options.seconds))
                 cpu[name].append(server.cpu_seconds() - before)
+        stalled = stalled_database(on.url + PREDICT_PATH, body, on_state, options.seconds)
         time.sleep(2)  # let the writer flush its last batch
-    report = {name: summary(runs, cpu[name]) for name, runs in results.items()}
-    off_rps, on_rps = report["off"]["requests_per_s"], report["on"]["requests_per_s"]
-    report["on_vs_off"] = round(on_rps / off_rps, 3)  # type: ignore[operator]
+    report: dict[str, object] = {name: summary(runs, cpu[name]) for name, runs in results.items()}
+    report["database_locked"] = stalled
+    off_rps = statistics.median(r.requests_per_s for r in results["off"])
+    on_rps = statistics.median(r.requests_per_s for r in results["on"])
+    report["on_vs_off"] = round(on_rps / off_rps, 3)
     rows, size, per_row = bytes_per_row(on_state / "monitoring.sqlite3")
     report["sqlite"] = {"rows": rows, "bytes": size, "bytes_per_row": round(per_row, 1)}
     print(json.dumps(report, indent=2))
