@@ -82,6 +82,21 @@ def test_sigterm_writes_every_queued_item_before_the_workers_exit(
     assert stored_ids(url, "queued") == {f"queued-{n}" for n in range(300)}
 
 
+def test_sighup_writes_the_retired_workers_queues(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'monitoring.sqlite3'}"
+    env = service_env(
+        IRIS,
+        MONITORING_DATABASE_URL=url,
+        MONITORING_FLUSH_INTERVAL_S="3600",
+        MONITORING_WRITE_BATCH_SIZE="100000",
+    )
+    with run_service(GEVENT_WORKERS, env=env) as service:
+        assert predict_many(service, "hup", 100) == [200] * 100
+        os.kill(service.process.pid, signal.SIGHUP)  # the master: new workers, old ones retire
+        wait_for(lambda: len(stored_ids(url, "hup")) == 100, "the retired workers' captures")
+        assert predict(service, "after-hup-0") == 200
+
+
 def test_a_dead_database_drops_captures_not_predictions_and_capture_resumes() -> None:
     binaries = postgres_binaries()
     if binaries is None:
