@@ -121,8 +121,8 @@ class Config:
     """Window the drift and quality gauges are computed over."""
 
     MONITORING_ANALYSIS_MAX_ROWS = 50_000
-    """Most recent captured items a drift, latency or quality figure reads per window (counts of
-    predictions and errors are always exact)."""
+    """Most recent captured items a drift, latency, quality or timeline figure reads per window;
+    the summary's counts of predictions and errors are always exact."""
 
     LOG_LEVEL = "INFO"
     """Level of the service's own log lines."""
