@@ -59,6 +59,17 @@ def dropped_total(service: RunningService) -> float:
     return float(match.group(1)) if match else 0.0
 
 
+def held_until_exit(url: str) -> dict[str, str]:
+    """A service whose workers write captures only when they exit (no timed or full-batch
+    flush), so what is stored afterwards was written by the exit hook."""
+    return service_env(
+        IRIS,
+        MONITORING_DATABASE_URL=url,
+        MONITORING_FLUSH_INTERVAL_S="3600",
+        MONITORING_WRITE_BATCH_SIZE="100000",
+    )
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_sigterm_writes_every_queued_item_before_the_workers_exit(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
@@ -67,13 +78,7 @@ def test_sigterm_writes_every_queued_item_before_the_workers_exit(
         url = f"sqlite:///{tmp_path / 'monitoring.sqlite3'}"
     else:
         url = request.getfixturevalue("postgres").new_database()
-    env = service_env(
-        IRIS,
-        MONITORING_DATABASE_URL=url,
-        MONITORING_FLUSH_INTERVAL_S="3600",  # nothing is written until the stop
-        MONITORING_WRITE_BATCH_SIZE="100000",
-    )
-    with run_service(GEVENT_WORKERS, env=env) as service:
+    with run_service(GEVENT_WORKERS, env=held_until_exit(url)) as service:
         assert predict_many(service, "queued", 300) == [200] * 300
         assert stored_ids(url, "queued") == set()
         os.killpg(service.process.pid, signal.SIGTERM)
@@ -84,13 +89,7 @@ def test_sigterm_writes_every_queued_item_before_the_workers_exit(
 
 def test_sighup_writes_the_retired_workers_queues(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'monitoring.sqlite3'}"
-    env = service_env(
-        IRIS,
-        MONITORING_DATABASE_URL=url,
-        MONITORING_FLUSH_INTERVAL_S="3600",
-        MONITORING_WRITE_BATCH_SIZE="100000",
-    )
-    with run_service(GEVENT_WORKERS, env=env) as service:
+    with run_service(GEVENT_WORKERS, env=held_until_exit(url)) as service:
         assert predict_many(service, "hup", 100) == [200] * 100
         os.kill(service.process.pid, signal.SIGHUP)  # the master: new workers, old ones retire
         wait_for(lambda: len(stored_ids(url, "hup")) == 100, "the retired workers' captures")
