@@ -364,3 +364,17 @@ def test_the_schema_is_migrated_once_by_concurrent_starts(database_url: str) -> 
     stores[0].insert([], [])  # the tables exist
     for store in stores:
         store.dispose()
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_uses(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from model_service.monitoring.tables import metadata
+
+    store = Store(database_url)
+    store.migrate()
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    store.dispose()
+    assert differences == []
