@@ -36,10 +36,14 @@ define install-missing
 	fi
 endef
 
-# Real parts the tests drive: Chromium (browser tests), nginx (replica fail-over), wrk (load).
-SYSTEM_PACKAGES := chromium nginx-light wrk
+# Real parts the tests drive: Chromium (browser tests), nginx (replica fail-over), wrk (load),
+# PostgreSQL (the monitoring store; the tests start their own server from its binaries, which
+# Debian keeps off the PATH: initdb is looked for under /usr/lib/postgresql).
 system-deps:
 	$(call install-missing,chromium:chromium nginx:nginx-light wrk:wrk)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "Installing system packages: postgresql"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 run: install
 	$(BIN)/model-service serve --host $(HOST) --port $(PORT)

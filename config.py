@@ -96,6 +96,58 @@ class Config:
     ADMIN_TOKEN: str | None = None
     """Bearer token that enables the model lifecycle API under ``/api/admin``; unset: disabled."""
 
+    MONITORING_ENABLED = True
+    """Capture every prediction (inputs, output, latency) for monitoring; a model class may opt
+    out with ``monitoring_capture = False`` (see docs/monitoring.md)."""
+
+    MONITORING_SAMPLE_RATE = 1.0
+    """Share of predicted items captured (0-1); a model may set ``monitoring_sample_rate``."""
+
+    MONITORING_EXCLUDED_FIELDS: list[str] = []
+    """Input fields never stored (privacy), for every model; a model may add its own with
+    ``monitoring_excluded_fields``."""
+
+    MONITORING_RETENTION_DAYS = 30.0
+    """Captured items older than this are deleted by the periodic clean-up; a model may keep
+    fewer days with ``monitoring_retention_days``."""
+
+    MONITORING_CLEANUP_INTERVAL_S = 3600.0
+    """Seconds between two retention clean-ups in each worker; 0: never clean up."""
+
+    MONITORING_STATE_DIR: str | None = None
+    """Directory of the SQLite monitoring database; unset: ``$XDG_STATE_HOME/model-service``
+    (``~/.local/state/model-service``). Ignored when ``MONITORING_DATABASE_URL`` is set."""
+
+    MONITORING_DATABASE_URL: str | None = None
+    """SQLAlchemy URL of a shared database, e.g. ``postgresql+psycopg://user:pw@host/db``, for
+    several replicas; unset: the SQLite file in ``MONITORING_STATE_DIR``."""
+
+    MONITORING_QUEUE_SIZE = 10_000
+    """Captured items one worker holds while the database is slow or down; more are dropped
+    (counted in ``model_service_capture_dropped_total``)."""
+
+    MONITORING_WRITE_BATCH_SIZE = 500
+    """Most captured items inserted in one database round trip."""
+
+    MONITORING_FLUSH_INTERVAL_S = 1.0
+    """Seconds between two writes of the capture queue (sooner when a batch is full)."""
+
+    MONITORING_PSI_WATCH = 0.1
+    """Population stability index from which a field's status is ``watch``."""
+
+    MONITORING_PSI_DRIFT = 0.25
+    """Population stability index above which a field's status is ``drift``."""
+
+    MONITORING_GAUGE_REFRESH_S = 60.0
+    """Seconds between two refreshes of the drift and quality gauges in ``/metrics``; 0: never."""
+
+    MONITORING_GAUGE_WINDOW = "24h"
+    """Window the drift and quality gauges are computed over."""
+
+    MONITORING_ANALYSIS_MAX_ROWS = 50_000
+    """Most recent captured items a drift, latency, quality or timeline figure reads per window;
+    the summary's counts of predictions and errors are always exact."""
+
     LOG_LEVEL = "INFO"
     """Level of the service's own log lines."""
 

@@ -33,6 +33,7 @@ def create_app(
         batching,
         error_handlers,
         metrics,
+        monitoring_app,
         observability,
         openapi,
         prediction,
@@ -62,6 +63,7 @@ def create_app(
     error_handlers.register_error_handlers(app)
     app.register_blueprint(api)
     admin.init_app(app)
+    monitoring_app.init_app(app)
     openapi.init_app(app)
     v2.init_app(app)
     views.init_app(app)

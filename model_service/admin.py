@@ -46,8 +46,8 @@ from model_service.errors import (
     ServingError,
     Unauthorized,
 )
-from model_service.json_provider import dumps_bytes
 from model_service.model_manager import LoadFailure, ModelManager, import_model_class
+from model_service.responses import json_response
 from model_service.runtime import EXTENSION_KEY
 
 logger = logging.getLogger(__name__)
@@ -167,8 +167,8 @@ def apply_change(manager: ModelManager, change: Change, replaying: bool = False)
 # --- HTTP ------------------------------------------------------------------------------------
 
 
-@admin.before_request
-def _require_token() -> None:
+def require_admin_token() -> None:
+    """Refuse the request unless it carries the admin token (see the module docstring)."""
     token: str | None = current_app.config.get("ADMIN_TOKEN")
     if not token:
         raise Forbidden(
@@ -182,13 +182,12 @@ def _require_token() -> None:
         raise Forbidden("The admin token is wrong.")
 
 
+admin.before_request(require_admin_token)
+
+
 def _model_sync() -> ModelSync:
     sync: ModelSync = current_app.extensions[ADMIN_EXTENSION_KEY]
     return sync
-
-
-def _respond(body: Mapping[str, Any], status: int = 200) -> Response:
-    return Response(dumps_bytes(body), status=status, mimetype="application/json")
 
 
 def _load_refused(message: str) -> ServingError:
@@ -230,7 +229,7 @@ def _summaries(served: list[Any]) -> list[dict[str, Any]]:
 def load_model() -> Response:
     """Load a model class beside the served ones; 201 with what is now served."""
     served = _run({"action": "load", "spec": _load_spec()})
-    return _respond({"loaded": _summaries([served])[0]}, status=201)
+    return json_response({"loaded": _summaries([served])[0]}, status=201)
 
 
 @admin.delete("/models/<name>", defaults={"version": None})
@@ -238,7 +237,7 @@ def load_model() -> Response:
 def unload_model(name: str, version: str | None) -> Response:
     """Stop serving every version of a model, or one."""
     removed = _run({"action": "unload", "name": name, "version": version})
-    return _respond({"unloaded": _summaries(removed)})
+    return json_response({"unloaded": _summaries(removed)})
 
 
 @admin.post("/models/<name>/reload", defaults={"version": None})
@@ -246,7 +245,7 @@ def unload_model(name: str, version: str | None) -> Response:
 def reload_model(name: str, version: str | None) -> Response:
     """Instantiate a model again (re-reading its artifacts) and swap it in."""
     fresh = _run({"action": "reload", "name": name, "version": version})
-    return _respond({"reloaded": _summaries(fresh)})
+    return json_response({"reloaded": _summaries(fresh)})
 
 
 def state_directory(settings: Mapping[str, Any]) -> Path:

@@ -94,3 +94,22 @@ def load_artifact(artifact: Path) -> tuple[Any, dict[str, Any]]:
     verify_artifact(artifact, record["sha256"])
     check_sklearn_version(artifact, record["sklearn_version"])
     return joblib.load(artifact), record
+
+
+def save_reference_data(items: list[dict[str, Any]], path: Path) -> None:
+    """Write a model's reference sample (a list of input items) as JSON, one item a line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ",\n".join(json.dumps(item, sort_keys=True) for item in items)
+    path.write_text(f"[\n{lines}\n]\n", encoding="utf-8")
+
+
+def load_reference_data(path: Path) -> list[dict[str, Any]]:
+    """Read a reference sample written by :func:`save_reference_data`."""
+    try:
+        items: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ModelLoadError(
+            f"The reference data {path} cannot be read ({error}); regenerate it with the "
+            "package's reference module (python -m <package>.reference)."
+        ) from None
+    return items

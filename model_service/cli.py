@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from model_service.captures_cli import captures_command
 from model_service.openapi import openapi_command
 from model_service.scaffold import new_model_command
 
@@ -307,3 +308,4 @@ def _describe_error(status: int, error: dict[str, Any]) -> str:
 
 main.add_command(new_model_command)
 main.add_command(openapi_command)
+main.add_command(captures_command)

@@ -51,6 +51,9 @@ class MLModel(ABC):
     output_schema: ClassVar[Schema]
     explainable: ClassVar[bool] = True
     """Set to ``False`` when explanations make no sense for the model (the endpoint is then off)."""
+    target_field: ClassVar[str | None] = None
+    """The output field that ground truth is given for (``POST .../feedback`` validates ``actual``
+    against it; monitoring measures accuracy or error on it and profiles it for drift)."""
 
     @abstractmethod
     def predict(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -76,6 +79,14 @@ class MLModel(ABC):
 
     def example_input(self) -> dict[str, Any] | None:
         """One valid input item, used by the docs, the web form and Swagger's "try it out"."""
+        return None
+
+    def reference_data(self) -> list[dict[str, Any]] | None:
+        """A sample of the training inputs (a few hundred to a few thousand items, shipped in the
+        package), that monitoring compares live inputs with to detect drift. Optional.
+
+        **Override this** to return the items (each matching ``input_schema``).
+        """
         return None
 
     def baseline(self) -> dict[str, Any] | None:

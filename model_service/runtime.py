@@ -17,6 +17,10 @@ EXTENSION_KEY = "model_service"
 PredictionObserver = Callable[[ServedModel, int, float], None]
 """Called after each successful prediction with the model, the item count and the seconds taken."""
 
+PredictionCapture = Callable[[ServedModel, Sequence[Any], list[Any], float], None]
+"""Called after each successful prediction with the model, the items, the results and the seconds
+taken (monitoring's capture, see :mod:`model_service.monitoring_app`)."""
+
 
 @dataclass
 class ServiceRuntime:
@@ -26,6 +30,7 @@ class ServiceRuntime:
     manager: ModelManager
     run_prediction: prediction.PredictBatch = field(default=prediction.call_model)
     prediction_observers: list[PredictionObserver] = field(default_factory=list)
+    capture: PredictionCapture | None = None
 
     def get_model(self, name: str, version: str | None) -> ServedModel:
         """The model a request addressed (see :meth:`ModelManager.get_model`), remembered for the
@@ -42,6 +47,8 @@ class ServiceRuntime:
         elapsed = time.perf_counter() - started
         for observe in self.prediction_observers:
             observe(served, len(results), elapsed)
+        if self.capture is not None:
+            self.capture(served, items, results, elapsed)
         return results
 
     def explain(self, served: ServedModel, items: Sequence[Any], batch: bool) -> list[Any]:

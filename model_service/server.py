@@ -233,6 +233,13 @@ def stop_while_booting(server: Any, worker: Any) -> None:
         signal.signal(signal_number, signal.SIG_DFL)
 
 
+def flush_monitoring(server: Any, worker: Any) -> None:
+    """gunicorn ``worker_exit`` hook: write the worker's queued monitoring captures."""
+    from model_service.monitoring_app import flush_on_exit  # defines metrics: import it late
+
+    flush_on_exit(server, worker)
+
+
 # --- multiprocess metrics -----------------------------------------------------------------------
 
 
@@ -318,6 +325,7 @@ def gunicorn_settings(options: ServeOptions, log_level: str, log_format: str) ->
         "post_fork": stop_while_booting,
         "post_worker_init": start_warm_up,
         "child_exit": forget_worker,
+        "worker_exit": flush_monitoring,
     }
 
 

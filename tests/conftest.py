@@ -17,14 +17,17 @@ TOY_MODELS = [EchoModel, EchoModelV2, ErrorModel, WrongOutputModel]
 
 
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Settings come from the test, never from the developer's shell."""
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: Any) -> None:
+    """Settings come from the test, never from the developer's shell; each test's monitoring
+    database is a SQLite file of its own."""
     import os
 
     for name in list(os.environ):
         if name.startswith("MODEL_SERVICE_") or name == "APP_SETTINGS":
             monkeypatch.delenv(name)
     monkeypatch.setenv("APP_SETTINGS", "config.TestingConfig")
+    state = tmp_path_factory.mktemp("monitoring")
+    monkeypatch.setenv("MODEL_SERVICE_MONITORING_STATE_DIR", str(state))
 
 
 @pytest.fixture(scope="session")

@@ -2,26 +2,20 @@
 
 ``/api/health/live`` answers 200 while the process can answer at all (a liveness probe restarts
 the container when it cannot). ``/api/health/ready`` answers 200 only when this worker should get
-traffic: every required model is loaded and, under the launcher, the worker has finished warming
-up (one prediction per model with its example input, see :mod:`model_service.server`); otherwise
-503 with the reasons, so a readiness probe keeps the instance out of the load balancer meanwhile.
+traffic (see :mod:`model_service.readiness`); otherwise 503 with the reasons, so a readiness probe
+keeps the instance out of the load balancer meanwhile.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-
-from flask import Response, current_app
+from flask import Response
 
 from model_service.api import api
-from model_service.api.routes import json_response
 from model_service.api.schemas import health_schema
-from model_service.runtime import ServiceRuntime, current_runtime
+from model_service.readiness import WARM_UP_KEY, not_ready_reasons, readiness
+from model_service.responses import json_response
 
-WARM_UP_KEY = "model_service.warm_up"
-"""``app.extensions`` key of a :class:`threading.Event` the launcher sets once the worker has
-warmed up. Absent outside the launcher (tests, ``flask run``), where nothing warms up."""
+__all__ = ["WARM_UP_KEY", "live", "not_ready_reasons", "ready"]
 
 
 @api.get("/health/live")
@@ -33,36 +27,5 @@ def live() -> Response:
 @api.get("/health/ready")
 def ready() -> Response:
     """200 when every required model is loaded and warmed up; 503 with the reasons otherwise."""
-    runtime = current_runtime()
-    served = runtime.manager.served_models()
-    reasons = not_ready_reasons(runtime)
-    warm_up: threading.Event | None = current_app.extensions.get(WARM_UP_KEY)
-    if warm_up is not None and not warm_up.is_set():
-        reasons.append(f"worker {os.getpid()} is warming up: one prediction per model")
-    body = {
-        "status": "unavailable" if reasons else "ok",
-        "models": sorted(f"{model.qualified_name}:{model.version}" for model in served),
-        "failed": [failure.to_dict() for failure in runtime.manager.failures],
-        "reasons": reasons,
-    }
-    return json_response(health_schema.dump(body), status=503 if reasons else 200)
-
-
-def not_ready_reasons(runtime: ServiceRuntime) -> list[str]:
-    """Why the models are not ready to serve: required ones missing, failed loads, none at all.
-
-    With ``REQUIRED_MODELS`` set only those count; otherwise every model that configuration or
-    entry points name must have loaded.
-    """
-    manager = runtime.manager
-    served = manager.served_models()
-    names = {model.qualified_name for model in served}
-    required = runtime.settings.get("REQUIRED_MODELS") or []
-    reasons = [f"required model '{name}' is not loaded" for name in required if name not in names]
-    if not required:
-        reasons += [
-            f"{failure.source} failed to load: {failure.error}" for failure in manager.failures
-        ]
-    if not served:
-        reasons.append("no model is loaded")
-    return reasons
+    body = readiness()
+    return json_response(health_schema.dump(body), status=503 if body["reasons"] else 200)

@@ -13,13 +13,9 @@ from model_service.api.schemas import (
     model_list_schema,
     model_metadata_schema,
 )
-from model_service.json_provider import dumps_bytes
 from model_service.model_manager import ServedModel
+from model_service.responses import json_response
 from model_service.runtime import ServiceRuntime, current_runtime
-
-
-def json_response(value: object, status: int = 200) -> Response:
-    return Response(dumps_bytes(value), status=status, mimetype="application/json")
 
 
 @api.get("/models")

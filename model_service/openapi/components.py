@@ -10,6 +10,7 @@ from typing import Any
 
 from apispec import APISpec
 
+from model_service.api.monitoring_schemas import FeedbackAcceptedSchema, MonitoringSummarySchema
 from model_service.api.schemas import (
     ErrorSchema,
     ExplanationSchema,
@@ -27,6 +28,8 @@ API_SCHEMAS = {
     "ModelMetadata": ModelMetadataSchema,
     "Health": HealthSchema,
     "Explanation": ExplanationSchema,
+    "Monitoring": MonitoringSummarySchema,
+    "FeedbackAccepted": FeedbackAcceptedSchema,
 }
 """The REST API's marshmallow shapes, each registered once under this component name."""
 

@@ -26,6 +26,7 @@ from model_service.openapi.components import (
     register_components,
 )
 from model_service.openapi.model_paths import PathOptions, add_model_paths
+from model_service.openapi.monitoring_paths import add_monitoring_paths
 from model_service.runtime import EXTENSION_KEY, ServiceRuntime
 
 OPENAPI_VERSION = "3.1.0"
@@ -68,6 +69,8 @@ def build_document(app: Flask) -> dict[str, Any]:
             rate_limited=rate_limited,
         )
         add_model_paths(spec, model, options)
+        if _serves(app, f"/api/models/{name}/monitoring", "GET"):
+            add_monitoring_paths(spec, model, options.is_default, rate_limited)
     _add_v2_paths(spec, served)
     return spec.to_dict()
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import Response, request
 
-from model_service.api import health
-from model_service.api.routes import json_response
 from model_service.errors import PayloadTooLarge
+from model_service.readiness import readiness
+from model_service.responses import json_response
 from model_service.runtime import current_runtime
 from model_service.v2 import v2
 from model_service.v2.codec import decode_inputs, encode_outputs, select_outputs
@@ -45,12 +45,11 @@ def server_live() -> Response:
 @v2.get("/health/ready")
 def server_ready() -> Response:
     """200 when the service is ready to predict; 503, with the reasons, when it is not."""
-    api_answer = health.ready()
-    ready = api_answer.status_code == 200
-    body: dict[str, Any] = {"ready": ready}
-    if not ready:
-        body["reasons"] = (api_answer.get_json() or {}).get("reasons", [])
-    return json_response(body, status=200 if ready else 503)
+    reasons = readiness()["reasons"]
+    body: dict[str, Any] = {"ready": not reasons}
+    if reasons:
+        body["reasons"] = reasons
+    return json_response(body, status=503 if reasons else 200)
 
 
 @v2.get("/models/<name>/ready", defaults={"version": None})

@@ -12,7 +12,7 @@ from flask_bootstrap import Bootstrap5
 
 views = Blueprint("views", __name__)
 
-from model_service.views import errors, pages  # noqa: E402,F401  (registers the views)
+from model_service.views import errors, monitoring_page, pages  # noqa: E402,F401  (registers the views)
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""Plain data for the server-rendered SVG charts: bars, diverging bars and a shaded matrix.
+"""Plain data for the server-rendered SVG charts: bars, diverging bars, overlaid histogram bars
+and a shaded matrix (charts over time are in :mod:`model_service.views.time_charts`).
 
 The pages run under a strict Content-Security-Policy (no inline styles), so a bar's length is an
 SVG attribute (``<rect width="42.5%">``) computed here; the macros in
@@ -10,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 MATRIX_SHADES = 6
 """Number of background shades a confusion matrix cell can take (CSS classes ``shade-0..5``)."""
@@ -54,7 +55,7 @@ def share_bars(
     :param percent: print values as percentages (probabilities) instead of numbers.
     """
     rows = sorted(
-        ((str(label), float(value)) for label, value in values if _is_number(value)),
+        ((str(label), float(value)) for label, value in values if is_number(value)),
         key=lambda row: row[1],
         reverse=True,
     )
@@ -78,7 +79,7 @@ def contribution_bars(contributions: Sequence[Mapping[str, Any]]) -> list[Bar]:
     rows = [
         (str(item.get("field", "")), float(item["contribution"]))
         for item in contributions
-        if _is_number(item.get("contribution"))
+        if is_number(item.get("contribution"))
     ]
     rows.sort(key=lambda row: abs(row[1]), reverse=True)
     largest = max((abs(value) for _, value in rows), default=0.0) or 1.0
@@ -101,15 +102,15 @@ def contribution_bars(contributions: Sequence[Mapping[str, Any]]) -> list[Bar]:
 def importance_items(importances: Any) -> list[tuple[str, float]]:
     """Feature importances as ``(name, value)`` pairs, from a mapping or a list of records."""
     if isinstance(importances, Mapping):
-        return [(str(name), value) for name, value in importances.items() if _is_number(value)]
+        return [(str(name), value) for name, value in importances.items() if is_number(value)]
     pairs: list[tuple[str, float]] = []
     for item in importances if isinstance(importances, list) else []:
         if isinstance(item, Mapping):
             name = item.get("feature", item.get("name", item.get("field")))
             value = item.get("importance", item.get("value"))
-            if name is not None and _is_number(value):
+            if name is not None and is_number(value):
                 pairs.append((str(name), value))
-        elif isinstance(item, (list, tuple)) and len(item) == 2 and _is_number(item[1]):
+        elif isinstance(item, (list, tuple)) and len(item) == 2 and is_number(item[1]):
             pairs.append((str(item[0]), item[1]))
     return pairs
 
@@ -136,13 +137,13 @@ def confusion_matrix(value: Any) -> MatrixView | None:
         return None
     if not isinstance(labels, list) or len(labels) != len(matrix):
         labels = [str(index) for index in range(len(matrix))]
-    numbers = [cell for row in matrix for cell in row if _is_number(cell)]
+    numbers = [cell for row in matrix for cell in row if is_number(cell)]
     largest = max(numbers, default=0) or 1
     rows = [
         [
             (
                 format_number(cell),
-                int(cell / largest * (MATRIX_SHADES - 1)) if _is_number(cell) else 0,
+                int(cell / largest * (MATRIX_SHADES - 1)) if is_number(cell) else 0,
             )
             for cell in row
         ]
@@ -151,7 +152,8 @@ def confusion_matrix(value: Any) -> MatrixView | None:
     return MatrixView([str(label) for label in labels], rows)
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[float]:
+    """A finite int or float that is not a bool."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -161,7 +163,7 @@ def numeric_grid(value: Any) -> MatrixView | None:
         return None
     width = len(value[0])
     if width < 2 or not all(
-        isinstance(row, list) and len(row) == width and all(_is_number(cell) for cell in row)
+        isinstance(row, list) and len(row) == width and all(is_number(cell) for cell in row)
         for row in value
     ):
         return None
@@ -171,3 +173,42 @@ def numeric_grid(value: Any) -> MatrixView | None:
         for row in value
     ]
     return MatrixView([str(index) for index in range(width)], rows)
+
+
+@dataclass(frozen=True)
+class OverlayBar:
+    """One bin of a histogram drawn over another: both widths share one scale, in percent."""
+
+    label: str
+    reference: float
+    live: float
+    reference_width: float
+    live_width: float
+    live_text: str
+    reference_text: str
+
+
+def overlay_bars(
+    labels: Sequence[Any], reference: Sequence[float], live: Sequence[float]
+) -> list[OverlayBar]:
+    """Per bin, the training share (drawn wide and light) and the live share (drawn over it).
+
+    Both are shares of their own total, scaled so the largest of either fills the track.
+    """
+    pairs = [
+        (float(ref) if is_number(ref) else 0.0, float(now) if is_number(now) else 0.0)
+        for ref, now in zip(reference, live, strict=False)
+    ]
+    largest = max((max(pair) for pair in pairs), default=0.0) or 1.0
+    return [
+        OverlayBar(
+            label=str(label),
+            reference=ref,
+            live=now,
+            reference_width=round(ref / largest * 100, 2),
+            live_width=round(now / largest * 100, 2),
+            live_text=format_percent(now),
+            reference_text=format_percent(ref),
+        )
+        for label, (ref, now) in zip(labels, pairs, strict=False)
+    ]

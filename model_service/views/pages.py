@@ -46,10 +46,10 @@ def index() -> str:
 @views.get("/models/<name>/versions/<version>")
 def model_page(name: str, version: str | None) -> str:
     """The model card: description, input and output fields, training data, metrics."""
-    served, versions = _served(name, version)
+    served, versions = served_model(name, version)
     return render_template(
         "views/model.html",
-        **_model_context(served, versions, version),
+        **model_context(served, versions, version),
         card=card_view(served.model_card),
         input_rows=schema_rows(served.input_schema.json_schema),
         output_rows=schema_rows(served.output_schema.json_schema),
@@ -61,7 +61,7 @@ def model_page(name: str, version: str | None) -> str:
 def predict_page(name: str, version: str | None) -> tuple[str, int]:
     """The form generated from the input schema; a POST predicts and shows the result."""
     runtime = current_runtime()
-    served, versions = _served(name, version)
+    served, versions = served_model(name, version)
     fields = describe_fields(served.input_schema.json_schema)
     layout = output_layout(served.output_schema.json_schema)
     outcome: dict[str, Any] = {"values": None, "errors": {}, "form_errors": []}
@@ -74,7 +74,7 @@ def predict_page(name: str, version: str | None) -> tuple[str, int]:
     return (
         render_template(
             "views/predict.html",
-            **_model_context(served, versions, version),
+            **model_context(served, versions, version),
             fields=fields,
             shown=display_values(fields, outcome.pop("values")),
             layout=layout,
@@ -90,7 +90,7 @@ def predict_page(name: str, version: str | None) -> tuple[str, int]:
 @views.get("/models/<name>/versions/<version>/template.csv")
 def csv_template(name: str, version: str | None) -> Response:
     """A CSV file with the input fields as header and the example input as first row."""
-    served, _ = _served(name, version)
+    served, _ = served_model(name, version)
     names = list(served.input_schema.json_schema.get("properties", {}))
     example = served.example_input or {}
     buffer = io.StringIO()
@@ -114,7 +114,8 @@ def _csv_cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _served(name: str, version: str | None) -> tuple[ServedModel, list[str]]:
+def served_model(name: str, version: str | None) -> tuple[ServedModel, list[str]]:
+    """The model a page is about and every loaded version of it; unknown: ``ModelNotFound``."""
     runtime = current_runtime()
     manager = runtime.manager
     served = runtime.get_model(name, version)
@@ -129,7 +130,7 @@ def _served(name: str, version: str | None) -> tuple[ServedModel, list[str]]:
     return served, versions
 
 
-def _model_context(served: ServedModel, versions: list[str], pinned: str | None) -> dict[str, Any]:
+def model_context(served: ServedModel, versions: list[str], pinned: str | None) -> dict[str, Any]:
     """What every model page needs: the model, its versions and the URLs of its other pages."""
     name = served.qualified_name
     version_args: dict[str, Any] = {"name": name, "version": pinned}
@@ -143,6 +144,7 @@ def _model_context(served: ServedModel, versions: list[str], pinned: str | None)
             "predict": url_for("views.predict_page", **version_args),
             "example": url_for("views.predict_page", **version_args, example=1),
             "template": url_for("views.csv_template", **version_args),
+            "monitoring": url_for("views.monitoring_page", **version_args),
             "metadata": url_for("api.model_metadata", **version_args),
             "api_predict": url_for("api.predict", **version_args),
             "docs": f"{request.script_root}/api/docs#/{name}",

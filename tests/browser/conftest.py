@@ -55,17 +55,29 @@ def service_env(**settings: Any) -> dict[str, str]:
     return env
 
 
+def monitored_service_env(state_dir: Path, **settings: Any) -> dict[str, str]:
+    """:func:`service_env` with a monitoring store of its own in ``state_dir``, written often."""
+    return {
+        **service_env(MONITORING_FLUSH_INTERVAL_S=0.1, **settings),
+        # Text settings are read as they are, not as JSON.
+        "MODEL_SERVICE_MONITORING_STATE_DIR": str(state_dir),
+    }
+
+
 @pytest.fixture(scope="session")
-def example_service() -> Iterator[RunningService]:
+def example_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
     """The real service with every installed example model (config plus entry points)."""
-    with run_service(["--workers", "1"], env=service_env(LOAD_ENTRY_POINTS=True)) as service:
+    env = monitored_service_env(tmp_path_factory.mktemp("examples"), LOAD_ENTRY_POINTS=True)
+    with run_service(["--workers", "1"], env=env) as service:
         yield service
 
 
 @pytest.fixture(scope="session")
-def toy_service() -> Iterator[RunningService]:
+def toy_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
     """The real service with the hostile toy model and a model that fails to load."""
-    env = service_env(MODELS=TOY_MODELS, LOAD_ENTRY_POINTS=False)
+    env = monitored_service_env(
+        tmp_path_factory.mktemp("toys"), MODELS=TOY_MODELS, LOAD_ENTRY_POINTS=False
+    )
     with run_service(["--workers", "1"], env=env) as service:
         yield service
 
@@ -179,6 +191,14 @@ def assert_fits_the_width(page: Page) -> None:
     assert viewport is not None
     overflow = page.evaluate("document.documentElement.scrollWidth")
     assert overflow <= viewport["width"], f"{page.url} is {overflow}px wide at {viewport}"
+
+
+def check_both_widths(page: Page, name: str) -> None:
+    """At desktop, then phone width: nothing sticks out sideways; save ``<name>-<width>.png``."""
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        assert_fits_the_width(page)
+        screenshot(page, f"{name}-{size}")
 
 
 def served_model_names(service: RunningService) -> list[str]:

@@ -1,4 +1,5 @@
-"""axe-core finds no critical accessibility violation on any page (index, card, form, result)."""
+"""axe-core finds no critical accessibility violation on any page (index, card, form, result,
+monitoring)."""
 
 from __future__ import annotations
 
@@ -23,10 +24,20 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     return result["violations"]
 
 
+def serious_violations(page: Page) -> list[str]:
+    """axe's critical and serious findings on the page, one line each."""
+    return [
+        f"{violation['impact']} {violation['id']}: {violation['help']} "
+        f"{[node['html'][:120] for node in violation['nodes']][:3]}"
+        for violation in axe_violations(page)
+        if violation["impact"] in ("critical", "serious")
+    ]
+
+
 def paths() -> list[str]:
     pages = ["/", "/models/no_such_model"]
     for name in example_model_names():
-        pages += [f"/models/{name}", f"/models/{name}/predict"]
+        pages += [f"/models/{name}", f"/models/{name}/predict", f"/models/{name}/monitoring"]
     return pages
 
 
@@ -45,12 +56,9 @@ def test_pages_have_no_critical_or_serious_accessibility_violations(
                 page.get_by_role("link", name="Fill with example").click()
                 page.get_by_role("button", name="Predict", exact=True).click()
                 page.locator("#prediction-value").wait_for()
-            for violation in axe_violations(page):
-                if violation["impact"] in ("critical", "serious"):
-                    targets = [node["html"][:120] for node in violation["nodes"]][:3]
-                    found.setdefault(path, []).append(
-                        f"{violation['impact']} {violation['id']}: {violation['help']} {targets}"
-                    )
+            violations = serious_violations(page)
+            if violations:
+                found[path] = violations
     finally:
         context.close()
     assert not found, "\n".join(

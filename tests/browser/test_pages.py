@@ -8,8 +8,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import (
     DESKTOP,
-    PHONE,
-    assert_fits_the_width,
+    check_both_widths,
     screenshot,
     served_model_names,
 )
@@ -32,10 +31,7 @@ def test_index_shows_a_card_per_model_and_finds_them_by_search(
         expect(card).to_contain_text(model["description"])
         expect(card).to_contain_text(f"v{model['version']}")
         expect(card.get_by_role("link", name="Try it")).to_be_visible()
-    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        assert_fits_the_width(page)
-        screenshot(page, f"index-{size}")
+    check_both_widths(page, "index")
 
 
 def test_search_filters_the_cards_as_you_type_and_without_script(
@@ -83,17 +79,11 @@ def test_model_card_page_shows_fields_card_and_links(
     expect(page.get_by_role("link", name="API docs").last).to_have_attribute(
         "href", f"/api/docs#/{name}"
     )
-    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        assert_fits_the_width(page)
-        screenshot(page, f"{name}-model-{size}")
+    check_both_widths(page, f"{name}-model")
     page.set_viewport_size(DESKTOP)
     page.get_by_role("link", name="Try it").click()
     expect(page).to_have_url(example_service.url(f"/models/{name}/predict"))
-    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        assert_fits_the_width(page)
-        screenshot(page, f"{name}-predict-{size}")
+    check_both_widths(page, f"{name}-predict")
 
 
 def test_version_pages_serve_the_pinned_version(

@@ -9,11 +9,12 @@ from typing import Any
 from schema import And, Literal, Or, Schema
 
 from bike_demand_model.features import SEASONS, WEATHER, to_rows
-from model_service.artifacts import load_artifact
+from model_service.artifacts import load_artifact, load_reference_data
 from model_service.fields import Date, Example, Range, Unit
 from model_service.ml_model import MLModel
 
 ARTIFACT = Path(__file__).parent / "artifacts" / "model.joblib"
+REFERENCE = Path(__file__).parent / "data" / "reference.json"
 
 EXAMPLE = {
     "date": "2024-06-14",
@@ -45,6 +46,7 @@ class BikeDemandModel(MLModel):
         "the season, the weather and whether it is a working day or a holiday."
     )
     version = "1.0.0"
+    target_field = "rentals"
     input_schema = Schema(
         {
             _field("date", "The day to forecast (ISO 8601, YYYY-MM-DD)."): And(
@@ -122,6 +124,9 @@ class BikeDemandModel(MLModel):
                 *seen["temperature"], *seen["humidity"], seen["wind_speed"][1]
             ),
         ]
+
+    def reference_data(self) -> list[dict[str, Any]]:
+        return load_reference_data(REFERENCE)
 
     def example_input(self) -> dict[str, Any]:
         return dict(EXAMPLE)

@@ -10,11 +10,12 @@ import numpy as np
 from schema import And, Literal, Schema
 
 from digits_model.features import DIGITS, PIXELS
-from model_service.artifacts import load_artifact
+from model_service.artifacts import load_artifact, load_reference_data
 from model_service.fields import Length, Range
 from model_service.ml_model import MLModel
 
 ARTIFACT = Path(__file__).parent / "artifacts" / "model.joblib"
+REFERENCE = Path(__file__).parent / "data" / "reference.json"
 
 
 class DigitsModel(MLModel):
@@ -27,6 +28,7 @@ class DigitsModel(MLModel):
         "intensities from 0 (white) to 16 (black)."
     )
     version = "1.0.0"
+    target_field = "digit"
     input_schema = Schema(
         {
             Literal(
@@ -85,6 +87,9 @@ class DigitsModel(MLModel):
                 "Trained on about 1,350 images written by a few dozen people.",
             ],
         }
+
+    def reference_data(self) -> list[dict[str, Any]]:
+        return load_reference_data(REFERENCE)
 
     def example_input(self) -> dict[str, Any]:
         return {"pixels": list(self._record["example"]["pixels"])}

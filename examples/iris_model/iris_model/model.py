@@ -10,12 +10,13 @@ import numpy as np
 from schema import And, Literal, Or, Schema
 
 from iris_model.features import FEATURES, SPECIES
-from model_service.artifacts import load_artifact
+from model_service.artifacts import load_artifact, load_reference_data
 from model_service.explanations import Contribution, Explanation
 from model_service.fields import Example, Range, Unit
 from model_service.ml_model import MLModel
 
 ARTIFACT = Path(__file__).parent / "artifacts" / "model.joblib"
+REFERENCE = Path(__file__).parent / "data" / "reference.json"
 
 _DESCRIPTIONS = {
     "sepal_length": ("Sepal length", 5.1),
@@ -41,6 +42,7 @@ class IrisModel(MLModel):
         "measurements of its sepals and petals."
     )
     version = "1.0.0"
+    target_field = "species"
     input_schema = Schema(dict(_measurement(name) for name in FEATURES), name="IrisInput")
     output_schema = Schema(
         {
@@ -114,6 +116,9 @@ class IrisModel(MLModel):
                 "Measurements outside the ranges seen in training (about 0.1-7.9 cm) extrapolate.",
             ],
         }
+
+    def reference_data(self) -> list[dict[str, Any]]:
+        return load_reference_data(REFERENCE)
 
     def example_input(self) -> dict[str, Any]:
         return {name: example for name, (_, example) in _DESCRIPTIONS.items()}

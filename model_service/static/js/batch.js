@@ -85,7 +85,8 @@
     return fetch(form.dataset.apiUrl, {
       method: "POST",
       body: toCsv([header].concat(rows)),
-      headers: { "Content-Type": "text/csv", "Accept": "application/json" },
+      // Tells monitoring these predictions came from the CSV upload page.
+      headers: { "Content-Type": "text/csv", "Accept": "application/json", "X-Entry-Point": "web_csv" },
       credentials: "same-origin"
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {

@@ -170,7 +170,8 @@
     return fetch(url, {
       method: "POST",
       body: body,
-      headers: { "Accept": "application/json" },
+      // Tells monitoring the prediction came from the web form (captures record their entry point).
+      headers: { "Accept": "application/json", "X-Entry-Point": "web_form" },
       credentials: "same-origin"
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {

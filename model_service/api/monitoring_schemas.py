@@ -1,0 +1,95 @@
+"""Marshmallow schemas of the monitoring and feedback responses (the OpenAPI document's too)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+STATUS = "'ok', 'watch', 'drift', or 'no data' (no live values or no reference)."
+
+
+class LatencySchema(Schema):
+    p50 = fields.Float(required=True, allow_none=True, metadata={"description": "Milliseconds."})
+    p99 = fields.Float(required=True, allow_none=True, metadata={"description": "Milliseconds."})
+
+
+class FieldDriftSchema(Schema):
+    psi = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Population stability index against the reference data."},
+    )
+    status = fields.String(required=True, metadata={"description": STATUS})
+    out_of_range_rate = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Share of values outside the reference range or categories."},
+    )
+
+
+class PredictionDriftSchema(Schema):
+    psi = fields.Float(required=True, allow_none=True)
+    status = fields.String(required=True, metadata={"description": STATUS})
+
+
+class DriftSchema(Schema):
+    features = fields.Dict(
+        keys=fields.String(), values=fields.Nested(FieldDriftSchema), required=True
+    )
+    prediction = fields.Nested(PredictionDriftSchema, required=True)
+
+
+class QualitySchema(Schema):
+    labelled = fields.Integer(
+        required=True, metadata={"description": "Predictions in the window with feedback."}
+    )
+    kind = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "'classification', 'regression', or null without a target."},
+    )
+    metrics = fields.Dict(
+        required=True,
+        metadata={
+            "description": "Classification: accuracy and per_class {precision, recall, support}; "
+            "regression: mae and rmse. Empty without feedback."
+        },
+    )
+
+
+class MonitoringSummarySchema(Schema):
+    model = fields.String(required=True)
+    version = fields.String(required=True)
+    window = fields.String(
+        required=True, metadata={"description": "e.g. '1h', '24h', '7d', 'all'."}
+    )
+    predictions = fields.Integer(required=True, metadata={"description": "Captured items."})
+    errors = fields.Integer(required=True, metadata={"description": "Failed prediction requests."})
+    latency_ms = fields.Nested(LatencySchema, required=True)
+    drift = fields.Nested(DriftSchema, required=True)
+    quality = fields.Nested(QualitySchema, required=True)
+
+
+class FeedbackAcceptedSchema(Schema):
+    accepted = fields.Integer(required=True, metadata={"description": "Labels stored."})
+
+
+class CapturedRowSchema(Schema):
+    model = fields.String(required=True)
+    version = fields.String(required=True)
+    created = fields.String(required=True, metadata={"description": "ISO 8601, UTC."})
+    request_id = fields.String(required=True)
+    index = fields.Integer(required=True, attribute="item_index", data_key="index")
+    entry_point = fields.String(required=True)
+    inputs = fields.Dict(required=True)
+    prediction = fields.Raw(required=True)
+    latency_ms = fields.Float(required=True)
+    actual = fields.Raw(required=True, allow_none=True)
+
+
+class CapturedRowsSchema(Schema):
+    captures = fields.List(fields.Nested(CapturedRowSchema), required=True)
+
+
+monitoring_summary_schema = MonitoringSummarySchema()
+feedback_accepted_schema = FeedbackAcceptedSchema()
+captured_rows_schema = CapturedRowsSchema()

@@ -1,0 +1,139 @@
+"""Capture under the real server (gunicorn, gevent workers): a clean stop writes every queued
+item, and a database that dies under load costs predictions nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from model_service.monitoring.tables import captures
+from tests.monitoring.conftest import IRIS, IRIS_ITEM
+from tests.monitoring.postgres import PostgresServer, postgres_binaries
+from tests.server.conftest import service_env, wait_for
+from tests.support import RunningService, run_service
+
+pytestmark = [pytest.mark.server, pytest.mark.slow]
+
+GEVENT_WORKERS = ["--workers", "2", "--worker-class", "gevent"]
+
+
+def predict(service: RunningService, request_id: str) -> int:
+    response = requests.post(
+        service.url("/api/models/iris_model/predict"),
+        json=IRIS_ITEM,
+        headers={"X-Request-ID": request_id},
+        timeout=30,
+    )
+    return response.status_code
+
+
+def predict_many(service: RunningService, prefix: str, count: int) -> list[int]:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(lambda n: predict(service, f"{prefix}-{n}"), range(count)))
+
+
+def stored_ids(url: str, prefix: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            named = captures.c.request_id.like(f"{prefix}-%")
+            query = sa.select(captures.c.request_id).where(named)
+            return {row.request_id for row in connection.execute(query)}
+    finally:
+        engine.dispose()
+
+
+def dropped_total(service: RunningService) -> float:
+    text = requests.get(service.url("/metrics"), timeout=10).text
+    match = re.search(r"^model_service_capture_dropped_total (\S+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+def held_until_exit(url: str) -> dict[str, str]:
+    """A service whose workers write captures only when they exit (no timed or full-batch
+    flush), so what is stored afterwards was written by the exit hook."""
+    return service_env(
+        IRIS,
+        MONITORING_DATABASE_URL=url,
+        MONITORING_FLUSH_INTERVAL_S="3600",
+        MONITORING_WRITE_BATCH_SIZE="100000",
+    )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_sigterm_writes_every_queued_item_before_the_workers_exit(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'monitoring.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres").new_database()
+    with run_service(GEVENT_WORKERS, env=held_until_exit(url)) as service:
+        assert predict_many(service, "queued", 300) == [200] * 300
+        assert stored_ids(url, "queued") == set()
+        os.killpg(service.process.pid, signal.SIGTERM)
+        service.process.wait(timeout=60)
+
+    assert stored_ids(url, "queued") == {f"queued-{n}" for n in range(300)}
+
+
+def test_sighup_writes_the_retired_workers_queues(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'monitoring.sqlite3'}"
+    with run_service(GEVENT_WORKERS, env=held_until_exit(url)) as service:
+        assert predict_many(service, "hup", 100) == [200] * 100
+        os.kill(service.process.pid, signal.SIGHUP)  # the master: new workers, old ones retire
+        wait_for(lambda: len(stored_ids(url, "hup")) == 100, "the retired workers' captures")
+        assert predict(service, "after-hup-0") == 200
+
+
+def test_a_dead_database_drops_captures_not_predictions_and_capture_resumes() -> None:
+    binaries = postgres_binaries()
+    if binaries is None:
+        pytest.skip("PostgreSQL binaries not found under /usr/lib/postgresql: make test-install")
+    database = PostgresServer(binaries)  # its own server: this test stops it
+    database.initialise()
+    database.start()
+    try:
+        url = database.new_database()
+        env = service_env(
+            IRIS,
+            MONITORING_DATABASE_URL=url,
+            MONITORING_FLUSH_INTERVAL_S="0.2",
+            MONITORING_QUEUE_SIZE="50",
+        )
+        with run_service(GEVENT_WORKERS, env=env) as service:
+            # fewer than one worker's queue holds, so none can be dropped however slow the writer
+            assert predict_many(service, "before", 40) == [200] * 40
+            wait_for(lambda: len(stored_ids(url, "before")) == 40, "capture before the stop")
+            assert dropped_total(service) == 0
+
+            database.stop()
+            started = time.monotonic()
+            assert predict_many(service, "down", 400) == [200] * 400
+            seconds_down = time.monotonic() - started
+            assert dropped_total(service) > 0
+
+            database.start()
+            wait_for(
+                lambda: (
+                    predict(service, f"after-{time.monotonic_ns()}") == 200
+                    and bool(stored_ids(url, "after"))
+                ),
+                "capture resuming after the database came back",
+                timeout=90,
+            )
+        assert seconds_down < 60
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):  # stopped by a failure above
+            database.stop()
+        database.remove()
