@@ -53,6 +53,15 @@ EVERYTHING = Schema(
 )
 LENIENT = Schema({"x": float, Optional("y", default=None): int}, ignore_extra_keys=True)
 OPEN = Schema({"x": And(float, Range(0, 1)), str: int})
+BARE = Schema(
+    {
+        "level": Or(0, 1, 2, True),
+        "raw": Range(0, 10),
+        "size": Length(1, 3),
+        "open_interval": And(float, Range(0, 1, exclusive=True)),
+        "count": And(int, Range(0, 9, exclusive=True)),
+    }
+)
 
 SCHEMAS = {
     "iris_input": IrisModel.input_schema,
@@ -66,6 +75,7 @@ SCHEMAS = {
     "everything": EVERYTHING,
     "lenient": LENIENT,
     "open": OPEN,
+    "bare": BARE,
 }
 COMPILED = {name: compile_schema(declared) for name, declared in SCHEMAS.items()}
 FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -90,6 +100,10 @@ def valid_values(declared: Any) -> st.SearchStrategy[Any]:
         return _valid_and(checked_parts(declared))
     if isinstance(declared, Use):
         return st.text(max_size=4)
+    if isinstance(declared, Range):
+        return _valid_and([float, declared])
+    if isinstance(declared, Length):
+        return _valid_and([str, declared]) | _valid_and([[int], declared])
     if isinstance(declared, Date):
         return st.dates().map(datetime.date.isoformat)
     return _valid_type(declared)
@@ -116,10 +130,13 @@ def _valid_and(parts: list[Any]) -> st.SearchStrategy[Any]:
     if ranges and base in (float, int):
         bounds = ranges[0]
         low, high = bounds.minimum, bounds.maximum
-        integers = st.integers(
-            None if low is None else math.floor(low) + 1 if bounds.exclusive else math.ceil(low),
-            None if high is None else math.ceil(high) - 1 if bounds.exclusive else math.floor(high),
+        lowest = (
+            None if low is None else math.floor(low) + 1 if bounds.exclusive else math.ceil(low)
         )
+        highest = (
+            None if high is None else math.ceil(high) - 1 if bounds.exclusive else math.floor(high)
+        )
+        integers = st.integers(lowest, highest)
         if base is int:
             return integers
         floats = st.floats(
@@ -130,6 +147,8 @@ def _valid_and(parts: list[Any]) -> st.SearchStrategy[Any]:
             allow_nan=False,
             allow_infinity=False,
         )
+        if lowest is not None and highest is not None and lowest > highest:
+            return floats  # no integer in an open interval like (0, 1)
         return floats | integers
     if lengths:
         size = {"min_size": lengths[0].min_length or 0, "max_size": lengths[0].max_length}
@@ -144,7 +163,8 @@ def _valid_and(parts: list[Any]) -> st.SearchStrategy[Any]:
 
 BAD_VALUES = st.sampled_from(
     [
-        *(None, True, False, "", "a", "red", "2024-02-30", 1, -1, 101, 10**20, 3.0, 3.5, 17.0),
+        *(None, True, False, "", "a", "red", "2024-02-30", 0, 1, 9, -1, 101, 10**20),
+        *(0.0, 1.0, 3.0, 3.5, 17.0),
         *(1e308, -1e308, math.nan, math.inf, -math.inf, [], [1.0], {}, {"a": 1}),
     ]
 )
@@ -304,6 +324,44 @@ def test_check_outputs_refuses_and_cleans_like_row_by_row(name: str) -> None:
             assert typed(check_outputs(served, results)) == typed(expected)
 
     check()
+
+
+BARE_VALID = {"level": 1, "raw": 5, "size": "ab", "open_interval": 0.5, "count": 3}
+EVERYTHING_VALID = {"x": 1, "count": 1, "ratio": 0.5, "flag": True, "colour": "red", "mixed": None}
+
+
+@pytest.mark.parametrize(
+    ("name", "item"),
+    [
+        ("bare", {**BARE_VALID, "size": {"a": 1}}),  # a dict has a length, but is not a string
+        ("bare", {**BARE_VALID, "raw": True}),  # True compares like 1
+        ("bare", {**BARE_VALID, "level": 1.0}),  # equal to 1, but not an integer
+        ("bare", {**BARE_VALID, "level": False}),  # equal to 0, but a boolean
+        ("bare", {**BARE_VALID, "open_interval": 1}),
+        ("bare", {**BARE_VALID, "open_interval": 0.0}),
+        ("bare", {**BARE_VALID, "count": 9}),
+        ("everything", {**EVERYTHING_VALID, "ratio": math.inf}),
+        ("everything", {**EVERYTHING_VALID, "x": math.nan}),
+        ("everything", {**EVERYTHING_VALID, "values": [1.0, math.nan]}),
+        ("everything", {**EVERYTHING_VALID, "values": [1.0, True]}),
+        ("everything", {**EVERYTHING_VALID, "values": [1.0, 2.0, 3.0, 4.0]}),
+        ("everything", {**EVERYTHING_VALID, "scores": [1e308, 1e308, math.inf]}),
+        ("everything", {**EVERYTHING_VALID, "nested": {"a": 1, "b": 1.0}}),
+        ("everything", {**EVERYTHING_VALID, "mixed": 1.0}),
+        ("everything", {**EVERYTHING_VALID, "even": 3}),
+        ("everything", {**EVERYTHING_VALID, "tags": ["a", 1]}),
+    ],
+)
+def test_values_that_look_valid_to_a_careless_check_get_the_row_errors(
+    name: str, item: dict[str, Any]
+) -> None:
+    served = served_with(SCHEMAS[name])
+    _, details = row_wise(served.input_schema, [item, item])
+    assert details, "the example is meant to be invalid"
+    assert served.input_schema.clean_batch([item]) is None
+    with pytest.raises(InvalidInput) as raised:
+        validate_items(served, [item, item], batch=True)
+    assert raised.value.details == details
 
 
 @pytest.mark.parametrize(
