@@ -21,6 +21,7 @@ data never becomes source.
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
@@ -35,7 +36,7 @@ from model_service.declarations import (
     is_constant,
     list_item,
 )
-from model_service.fields import Length, Range
+from model_service.fields import Date, Length, Range
 
 BatchCleaner: TypeAlias = Callable[[Sequence[Any]], list[Any] | None]
 RowCompiler: TypeAlias = Callable[[Any], Callable[[Any], Any]]
@@ -119,6 +120,8 @@ class _Source:
             return self._range(declared, value, depth, known)
         if type(declared) is Length:
             return self._length(declared, value, depth, known)
+        if type(declared) is Date:
+            return self._date(value, depth)
         return self._row_closure(declared, value, depth)
 
     def _row_closure(self, declared: Any, value: str, depth: int) -> _Known:
@@ -182,6 +185,14 @@ class _Source:
         self.refuse_unless(depth, " and ".join(limits))
         return known
 
+    def _date(self, value: str, depth: int) -> _Known:
+        """``Date``'s rule: a string of 10 characters that ``fromisoformat`` reads (a ValueError
+        refuses) and that is the date's own ISO form (which refuses week dates like 2024-W24-5)."""
+        parse = self.constant(datetime.date.fromisoformat)
+        self.refuse_unless(depth, f"type({value}) is str and len({value}) == 10")
+        self.refuse_unless(depth, f"{parse}({value}).isoformat() == {value}")
+        return str
+
     def _list(self, declared: list[Any] | tuple[Any, ...], value: str, depth: int) -> _Known:
         self.refuse_unless(depth, f"type({value}) is list or type({value}) is tuple")
         item = list_item(declared)
@@ -235,13 +246,13 @@ class _Source:
             self.add(depth, f"{cleaned} = {{}}")
         entries = []
         for field in parsed.fields:
-            name = self.variable("field")
+            name, key = self.variable("field"), _literal(field.name)
             if field.required:
-                self.add(depth, f"{name} = {value}[{field.name!r}]")
+                self.add(depth, f"{name} = {value}[{key}]")
                 self.emit(field.schema, name, depth)
             else:
-                self.add(depth, f"if {field.name!r} in {value}:")
-                self.add(depth + 1, f"{name} = {value}[{field.name!r}]")
+                self.add(depth, f"if {key} in {value}:")
+                self.add(depth + 1, f"{name} = {value}[{key}]")
                 self.emit(field.schema, name, depth + 1)
                 if not ignore_extra_keys:
                     self.add(depth + 1, f"{present} += 1")
@@ -249,10 +260,10 @@ class _Source:
                     self.add(depth, "else:")
                     self.add(depth + 1, f"{name} = {self._default(field.default)}")
             if literal:
-                entries.append(f"{field.name!r}: {name}")
+                entries.append(f"{key}: {name}")
             else:  # an optional field without default is only in the cleaned dict when given
                 always = field.required or field.default is not MISSING
-                self.add(depth if always else depth + 1, f"{cleaned}[{field.name!r}] = {name}")
+                self.add(depth if always else depth + 1, f"{cleaned}[{key}] = {name}")
         if optional and not ignore_extra_keys:
             self.refuse_unless(depth, f"len({value}) == {present}")
         if literal:
@@ -265,6 +276,11 @@ class _Source:
         validator does, so each row gets its own ``list()`` or ``dict()``."""
         name = self.constant(default)
         return f"{name}()" if callable(default) else name
+
+
+def _literal(name: str) -> str:
+    """``name`` as a Python string literal (``str.__repr__``: a subclass cannot change it)."""
+    return str.__repr__(name)
 
 
 def _bounds(declared: Any) -> bool:

@@ -20,12 +20,14 @@ MISSING = object()
 
 @dataclass(frozen=True)
 class DeclaredField:
-    """One named key of a dict declaration."""
+    """One named key of a dict declaration (``key`` as declared: a ``Literal`` carries the
+    field's description and title)."""
 
     name: str
     schema: Any
     required: bool
     default: Any
+    key: Any
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,10 @@ class DeclaredDict:
     other_keys: Any = MISSING
 
 
-def key_name(key: Any) -> Any:
+def _key_name(key: Any) -> Any:
     """The field name a dict key stands for (``Optional`` and ``Literal`` unwrapped)."""
     if isinstance(key, schema_lib.Optional):
-        return key_name(key.schema)
+        return _key_name(key.schema)
     if isinstance(key, schema_lib.Literal):
         return key.schema
     return key
@@ -52,7 +54,7 @@ def dict_fields(declared: dict[Any, Any]) -> DeclaredDict:
     for key, value_schema in declared.items():
         if isinstance(key, schema_lib.Hook):
             continue
-        name = key_name(key)
+        name = _key_name(key)
         if name in (str, object):
             other_keys = value_schema
             continue
@@ -60,7 +62,7 @@ def dict_fields(declared: dict[Any, Any]) -> DeclaredDict:
             raise TypeError(f"Input schema keys must be field names (strings), not {name!r}.")
         optional = isinstance(key, schema_lib.Optional)
         default = getattr(key, "default", MISSING) if optional else MISSING
-        fields.append(DeclaredField(name, value_schema, not optional, default))
+        fields.append(DeclaredField(name, value_schema, not optional, default, key))
     return DeclaredDict(fields, other_keys)
 
 

@@ -24,7 +24,6 @@ from model_service.declarations import (
     constant_value,
     dict_fields,
     is_constant,
-    key_name,
     list_item,
 )
 from model_service.errors import ErrorDetail
@@ -366,32 +365,25 @@ def _merge(fragments: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _export_dict(declared: dict[Any, Any], ignore_extra_keys: bool) -> dict[str, Any]:
+    parsed = dict_fields(declared)
     properties: dict[str, Any] = {}
-    required: list[str] = []
-    additional: Any = ignore_extra_keys
-    for key, value_schema in declared.items():
-        if isinstance(key, schema_lib.Hook):
-            continue
-        name = key_name(key)
-        if name in (str, object):
-            additional = _export(value_schema) or True
-            continue
-        field = _export(value_schema)
-        literal = key.schema if isinstance(key, schema_lib.Optional) else key
+    for field in parsed.fields:
+        exported_field = _export(field.schema)
+        literal = field.key.schema if isinstance(field.key, schema_lib.Optional) else field.key
         if isinstance(literal, schema_lib.Literal):
             if literal.description:
-                field["description"] = literal.description
+                exported_field["description"] = literal.description
             if literal.title:
-                field["title"] = literal.title
-        if isinstance(key, schema_lib.Optional):
-            default = getattr(key, "default", MISSING)
-            if default is not MISSING and not callable(default):
-                field["default"] = default
-        else:
-            required.append(name)
-        properties[name] = field
+                exported_field["title"] = literal.title
+        if field.default is not MISSING and not callable(field.default):
+            exported_field["default"] = field.default
+        properties[field.name] = exported_field
     exported: dict[str, Any] = {"type": "object", "properties": properties}
+    required = [field.name for field in parsed.fields if field.required]
     if required:
         exported["required"] = required
+    additional: Any = ignore_extra_keys
+    if parsed.other_keys is not MISSING:
+        additional = _export(parsed.other_keys) or True
     exported["additionalProperties"] = additional
     return exported
