@@ -350,6 +350,9 @@ EVERYTHING_VALID = {"x": 1, "count": 1, "ratio": 0.5, "flag": True, "colour": "r
         ("everything", {**EVERYTHING_VALID, "mixed": 1.0}),
         ("everything", {**EVERYTHING_VALID, "even": 3}),
         ("everything", {**EVERYTHING_VALID, "tags": ["a", 1]}),
+        ("everything", {**EVERYTHING_VALID, "day": "2024-W24-5"}),  # an ISO week date
+        ("everything", {**EVERYTHING_VALID, "day": "2024-02-30"}),
+        ("everything", {**EVERYTHING_VALID, "day": "2024-06-14T00"}),
     ],
 )
 def test_values_that_look_valid_to_a_careless_check_get_the_row_errors(
