@@ -66,7 +66,14 @@ def compile_batch_cleaner(declared: Any, compile_row: RowCompiler) -> BatchClean
     source.add(1, "except Exception:")
     source.add(2, _REFUSE)
     source.add(1, "return cleaned")
-    return source.function("clean_batch")
+    try:
+        return source.function("clean_batch")
+    except (SyntaxError, RecursionError):  # nested past Python's limits: validate row by row
+        return _row_by_row
+
+
+def _row_by_row(values: Sequence[Any]) -> None:
+    return None
 
 
 class _Source:

@@ -382,6 +382,21 @@ def test_forms_the_batch_function_leaves_to_the_row_validator_are_still_cleaned(
     assert typed(validate_items(served, [item], batch=True)) == typed([cleaned])
 
 
+@pytest.mark.parametrize("depth", [1, 5, 30])
+def test_deeply_nested_lists_are_still_validated(depth: int) -> None:
+    declared: Any = And(float, Range(0, 1))
+    valid, invalid = [0.5, 1], [0.5, 2.0]
+    for _ in range(depth - 1):
+        declared, valid, invalid = [declared], [valid], [valid, invalid]
+    served = served_with({"deep": [declared]})
+    cleaned = validate_items(served, [{"deep": valid}], batch=True)
+    assert typed(cleaned) == typed(row_wise(served.input_schema, [{"deep": valid}])[0])
+    _, details = row_wise(served.input_schema, [{"deep": invalid}])
+    with pytest.raises(InvalidInput) as raised:
+        validate_items(served, [{"deep": invalid}], batch=True)
+    assert raised.value.details == details
+
+
 def test_a_model_that_returns_floats_as_integers_gets_floats() -> None:
     served = served_with(BikeDemandModel.output_schema)
     assert typed(check_outputs(served, [{"rentals": 3}])) == typed([{"rentals": 3.0}])
