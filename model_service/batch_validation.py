@@ -219,9 +219,11 @@ class _Source:
         return list
 
     def _number_list(self, bounds: Range | None, value: str, depth: int) -> None:
-        """A list of floats checked with C loops: the set of element types, then the sum (NaN or
-        an infinity anywhere makes it non-finite), then ``min`` and ``max`` against the bounds."""
+        """A list of floats checked with C loops: the set of element types; the sum, NaN if any
+        element is NaN; then, with no NaN to confuse them, ``min`` and ``max`` against the
+        infinities and the bounds. (The sum itself may overflow to an infinity: that is no NaN.)"""
         types, total = self.variable("types"), self.variable("total")
+        lowest, highest = self.variable("lowest"), self.variable("highest")
         self.add(depth, f"{types} = set(map(type, {value}))")
         self.add(depth, f"if {types} == {self.constant({float})}:")
         self.add(depth + 1, f"{value} = list({value})")
@@ -230,9 +232,12 @@ class _Source:
         self.add(depth, f"else: {_REFUSE}")
         self.add(depth, f"if {value}:")
         self.add(depth + 1, f"{total} = sum({value})")
-        self.add(depth + 1, f"if {total} - {total} != 0.0: {_REFUSE}")
+        self.add(depth + 1, f"if {total} != {total}: {_REFUSE}")
+        self.add(depth + 1, f"{lowest}, {highest} = min({value}), max({value})")
+        infinity = self.constant(math.inf)
+        self.refuse_unless(depth + 1, f"-{infinity} < {lowest} and {highest} < {infinity}")
         if bounds is not None:
-            self.refuse_unless(depth + 1, _within(self, bounds, f"min({value})", f"max({value})"))
+            self.refuse_unless(depth + 1, _within(self, bounds, lowest, highest))
 
     def _dict(
         self, declared: dict[Any, Any], ignore_extra_keys: bool, value: str, depth: int

@@ -78,7 +78,7 @@ SCHEMAS = {
     "bare": BARE,
 }
 COMPILED = {name: compile_schema(declared) for name, declared in SCHEMAS.items()}
-FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # --- values a schema accepts, and ways to break them -----------------------------------------
 
