@@ -96,9 +96,13 @@ def _type_name(value: Any) -> str:
 def _check_float(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _Invalid.one(f"expected a number, got {_type_name(value)}")
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond the largest float (about 1.8e308)
+        raise _Invalid.one("expected a number a float can hold, got a larger integer") from None
+    if not math.isfinite(number):
         raise _Invalid.one("expected a finite number, got NaN or infinity")
-    return float(value)
+    return number
 
 
 def _check_int(value: Any) -> int:

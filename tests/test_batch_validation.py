@@ -341,6 +341,8 @@ EVERYTHING_VALID = {"x": 1, "count": 1, "ratio": 0.5, "flag": True, "colour": "r
         ("bare", {**BARE_VALID, "open_interval": 0.0}),
         ("bare", {**BARE_VALID, "count": 9}),
         ("everything", {**EVERYTHING_VALID, "ratio": math.inf}),
+        ("everything", {**EVERYTHING_VALID, "ratio": 10**400}),  # no float is that large
+        ("everything", {**EVERYTHING_VALID, "scores": [1.0, 10**400]}),
         ("everything", {**EVERYTHING_VALID, "x": math.nan}),
         ("everything", {**EVERYTHING_VALID, "values": [1.0, math.nan]}),
         ("everything", {**EVERYTHING_VALID, "values": [1.0, True]}),
