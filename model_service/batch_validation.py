@@ -183,12 +183,11 @@ class _Source:
             )
         size = self.variable("size")
         self.add(depth, f"{size} = len({value})")
-        limits = [f"{self.constant(declared.min_length)} <= {size}"] * (
-            declared.min_length is not None
-        )
-        limits += [f"{size} <= {self.constant(declared.max_length)}"] * (
-            declared.max_length is not None
-        )
+        limits = []
+        if declared.min_length is not None:
+            limits.append(f"{self.constant(declared.min_length)} <= {size}")
+        if declared.max_length is not None:
+            limits.append(f"{size} <= {self.constant(declared.max_length)}")
         self.refuse_unless(depth, " and ".join(limits))
         return known
 
