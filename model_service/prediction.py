@@ -24,6 +24,9 @@ PredictBatch = Callable[[ServedModel, list[dict[str, Any]]], list[Any]]
 def validate_items(served: ServedModel, items: Sequence[Any], batch: bool) -> list[dict[str, Any]]:
     """Return the items cleaned by the input schema, or raise :class:`InvalidInput` with every
     problem of every item (paths start with the item's index when ``batch``)."""
+    fast = served.input_schema.clean_batch(items)
+    if fast is not None:
+        return fast
     check = served.input_schema.validate
     cleaned: list[dict[str, Any]] = []
     details: list[ErrorDetail] = []
@@ -76,6 +79,9 @@ def call_model(served: ServedModel, items: list[dict[str, Any]]) -> list[Any]:
 
 def check_outputs(served: ServedModel, results: list[Any]) -> list[Any]:
     """Return the results cleaned by the output schema; a mismatch is the model's fault (500)."""
+    fast = served.output_schema.clean_batch(results)
+    if fast is not None:
+        return fast
     check = served.output_schema.validate
     cleaned = []
     for result in results:

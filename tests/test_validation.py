@@ -52,6 +52,7 @@ def test_every_problem_is_reported_at_once_with_its_path() -> None:
         ("x", True, "expected a number"),
         ("x", float("nan"), "finite"),
         ("x", float("inf"), "finite"),
+        ("x", 10**400, "a float can hold"),
         ("x", 101, "out of range"),
         ("x", -0.5, "out of range"),
         ("count", 1.5, "expected an integer"),
