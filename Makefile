@@ -62,6 +62,7 @@ test: test-install lint typecheck
 
 bench: install
 	$(BIN)/python scripts/bench/run.py
+	$(BIN)/python scripts/bench/validation_cost.py
 
 bench-quick: install
 	$(BIN)/python scripts/bench/run.py --quick
