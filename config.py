@@ -144,6 +144,10 @@ class Config:
     MONITORING_GAUGE_WINDOW = "24h"
     """Window the drift and quality gauges are computed over."""
 
+    MONITORING_GAUGE_MAX_ROWS = 5_000
+    """Most recent captured items the gauges' drift and quality are computed from (the refresh
+    runs beside the requests of one worker: 5,000 rows keep it to a fraction of a second)."""
+
     MONITORING_ANALYSIS_MAX_ROWS = 50_000
     """Most recent captured items a drift, latency, quality or timeline figure reads per window;
     the summary's counts of predictions and errors are always exact."""

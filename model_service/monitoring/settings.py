@@ -51,6 +51,7 @@ class MonitoringSettings:
     psi_drift: float
     gauge_refresh_s: float
     gauge_window: str
+    gauge_max_rows: int
     analysis_max_rows: int
 
     @classmethod
@@ -74,6 +75,7 @@ class MonitoringSettings:
             psi_drift=float(settings.get("MONITORING_PSI_DRIFT", 0.25)),
             gauge_refresh_s=float(settings.get("MONITORING_GAUGE_REFRESH_S", 60)),
             gauge_window=str(settings.get("MONITORING_GAUGE_WINDOW", "24h")),
+            gauge_max_rows=max(1, int(settings.get("MONITORING_GAUGE_MAX_ROWS", 5_000))),
             analysis_max_rows=max(1, int(settings.get("MONITORING_ANALYSIS_MAX_ROWS", 50_000))),
         )
 
