@@ -193,14 +193,19 @@ def our_service(
     port = free_port()
     argv = [str(BIN / "model-service"), "serve", "--host", "127.0.0.1", "--port", str(port)]
     argv += ["--workers", str(options.workers)]
-    env = {"APP_SETTINGS": "config.ProductionConfig"}
+    label = f"{worker_class}-{'on' if batching else 'off'}"
+    # a fresh capture store per server, so no run inserts into (or counts) an earlier run's rows
+    env = {
+        "APP_SETTINGS": "config.ProductionConfig",
+        "MODEL_SERVICE_MONITORING_STATE_DIR": str(work / f"monitoring-{label}"),
+    }
     if worker_class != DEFAULT_CLASS:
         argv += ["--worker-class", worker_class]
     if worker_class == "sync":
         argv += ["--threads", "1"]  # gunicorn silently runs gthread for sync with threads > 1
     if not batching:
         env["MODEL_SERVICE_BATCHING_ENABLED"] = "false"
-    log = work / f"ours-{worker_class}-{'on' if batching else 'off'}.log"
+    log = work / f"ours-{label}.log"
     with serve(argv, "/api/health/ready", port, log, env=env, cwd=REPO) as server:
         yield server
 
