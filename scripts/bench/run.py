@@ -188,12 +188,12 @@ def write_body(folder: Path, name: str, body: bytes) -> Path:
 
 @contextmanager
 def our_service(
-    options: Options, worker_class: str, batching: bool, work: Path
+    options: Options, worker_class: str, batching: bool, work: Path, capture: bool = True
 ) -> Iterator[Server]:
     port = free_port()
     argv = [str(BIN / "model-service"), "serve", "--host", "127.0.0.1", "--port", str(port)]
     argv += ["--workers", str(options.workers)]
-    label = f"{worker_class}-{'on' if batching else 'off'}"
+    label = f"{worker_class}-{'on' if batching else 'off'}{'' if capture else '-no-capture'}"
     # a fresh capture store per server, so no run inserts into (or counts) an earlier run's rows
     env = {
         "APP_SETTINGS": "config.ProductionConfig",
@@ -205,6 +205,8 @@ def our_service(
         argv += ["--threads", "1"]  # gunicorn silently runs gthread for sync with threads > 1
     if not batching:
         env["MODEL_SERVICE_BATCHING_ENABLED"] = "false"
+    if not capture:
+        env["MODEL_SERVICE_MONITORING_ENABLED"] = "false"
     log = work / f"ours-{label}.log"
     with serve(argv, "/api/health/ready", port, log, env=env, cwd=REPO) as server:
         yield server
@@ -242,6 +244,8 @@ def bench_ours(options: Options, work: Path, bodies: dict[str, Path]) -> dict[st
     results["best_class"] = best
     with our_service(options, best, False, work) as server:
         results["batching_off"] = measure(our_target(server, bodies), options, (1, 64), False)
+    with our_service(options, best, True, work, capture=False) as server:
+        results["capture_off"] = measure(our_target(server, bodies), options, (64,), False)
     if options.soak:
         with our_service(options, best, True, work) as server:
             results["soak"] = soak(server, our_target(server, bodies), options.soak)
