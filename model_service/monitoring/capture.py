@@ -29,7 +29,7 @@ import sqlalchemy.exc
 from prometheus_client import Counter
 
 from model_service.monitoring.native import os_sleep, start_os_thread
-from model_service.monitoring.store import Row, Store
+from model_service.monitoring.store import CaptureRow, Row, Store
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class CaptureWriter:
         self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
         self.periodic = periodic
-        self._captures: deque[Row] = deque()
+        self._captures: deque[CaptureRow] = deque()
         self._errors: deque[Row] = deque()
         self._pid = 0
         self._stopping = False
@@ -76,7 +76,7 @@ class CaptureWriter:
 
     # --- request path -------------------------------------------------------------------------
 
-    def submit(self, captures: list[Row], errors: Sequence[Row] = ()) -> None:
+    def submit(self, captures: list[CaptureRow], errors: Sequence[Row] = ()) -> None:
         """Queue rows for writing; drop (and count) what does not fit."""
         if self._pid != os.getpid():
             self._start()

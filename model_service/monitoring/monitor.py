@@ -20,7 +20,7 @@ from model_service.monitoring.gauges import publish_gauges
 from model_service.monitoring.native import off_event_loop
 from model_service.monitoring.reference import ModelReference, build_reference
 from model_service.monitoring.settings import CapturePolicy, MonitoringSettings
-from model_service.monitoring.store import Row, Store
+from model_service.monitoring.store import Row, Store, capture_row
 from model_service.monitoring.windows import parse_window
 
 logger = logging.getLogger(__name__)
@@ -104,19 +104,17 @@ class Monitor:
         latency_ms = seconds * 1000
         excluded = policy.excluded_fields
         rows = [
-            {
-                "model": served.qualified_name,
-                "version": served.version,
-                "created": now,
-                "request_id": request_id,
-                "item_index": index,
-                "entry_point": entry_point,
-                "inputs": {k: v for k, v in item.items() if k not in excluded}
-                if excluded
-                else item,
-                "prediction": result,
-                "latency_ms": latency_ms,
-            }
+            capture_row(
+                served.qualified_name,
+                served.version,
+                now,
+                request_id,
+                index,
+                entry_point,
+                {k: v for k, v in item.items() if k not in excluded} if excluded else item,
+                result,
+                latency_ms,
+            )
             for index, (item, result) in enumerate(zip(items, results, strict=False))
             if policy.sample_rate >= 1.0 or _sampled(policy.sample_rate)
         ]

@@ -31,6 +31,21 @@ SQLITE_FILE = "monitoring.sqlite3"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 ADVISORY_LOCK_KEY = 0x6D6F6E69  # "moni": PostgreSQL's lock id for the migration
 Row = dict[str, Any]
+CaptureRow = tuple[str, str, float, str, int, str, str, str, float]
+"""One captured item as it is queued and inserted, in :data:`CAPTURE_COLUMNS` order: a plain
+tuple of strings and numbers (inputs and prediction already JSON text), so the rows waiting in a
+worker's queue hold nothing the garbage collector has to walk."""
+CAPTURE_COLUMNS = (
+    "model",
+    "version",
+    "created",
+    "request_id",
+    "item_index",
+    "entry_point",
+    "inputs",
+    "prediction",
+    "latency_ms",
+)
 
 
 def database_url(configured: str | None, state_directory: Path) -> str:
@@ -43,6 +58,31 @@ def database_url(configured: str | None, state_directory: Path) -> str:
 
 def _json_text(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
+
+
+def capture_row(
+    model: str,
+    version: str,
+    created: float,
+    request_id: str,
+    item_index: int,
+    entry_point: str,
+    inputs: Any,
+    prediction: Any,
+    latency_ms: float,
+) -> CaptureRow:
+    """A :data:`CaptureRow` (inputs and prediction encoded as the JSON columns store them)."""
+    return (
+        model,
+        version,
+        created,
+        request_id,
+        item_index,
+        entry_point,
+        _json_text(inputs),
+        _json_text(prediction),
+        latency_ms,
+    )
 
 
 def _json_value(stored: Any) -> Any:
@@ -82,6 +122,14 @@ class Store:
         self._pid = 0
         self._lock = threading.Lock()
         self._schema_ready = False
+
+    @property
+    def _capture_insert(self) -> str:
+        marker = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        return (
+            f"INSERT INTO {captures.name} ({', '.join(CAPTURE_COLUMNS)}) "
+            f"VALUES ({', '.join([marker] * len(CAPTURE_COLUMNS))})"
+        )
 
     @property
     def engine(self) -> sa.Engine:
@@ -141,14 +189,18 @@ class Store:
 
     # --- writing ------------------------------------------------------------------------------
 
-    def insert(self, capture_rows: Sequence[Row], error_rows: Sequence[Row] = ()) -> None:
+    def insert(self, capture_rows: Sequence[CaptureRow], error_rows: Sequence[Row] = ()) -> None:
         """Insert captured items and failed requests in one transaction (migrating first when
-        the database was unreachable at start)."""
+        the database was unreachable at start).
+
+        Captured items go straight to the driver's ``executemany`` with their JSON already
+        encoded: SQLAlchemy's per-row processing was a third of the insert's cost.
+        """
         if not self._schema_ready:
             self.migrate()
         with self.engine.begin() as connection:
             if capture_rows:
-                connection.execute(captures.insert(), list(capture_rows))
+                connection.exec_driver_sql(self._capture_insert, list(capture_rows))
             if error_rows:
                 connection.execute(prediction_errors.insert(), list(error_rows))
 

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from model_service import create_app
-from model_service.monitoring.store import Store
+from model_service.monitoring.store import Store, capture_row
 from tests.monitoring.conftest import IRIS_ITEM, monitor_of, monitored_settings
 
 IRIS_URL = "/api/models/iris_model"
@@ -301,17 +301,17 @@ def test_retention_deletes_only_rows_older_than_the_period(
     monitor = monitor_of(monitored_app)
     monitor.flush()
     old = [
-        {
-            "model": "iris_model",
-            "version": "1.0.0",
-            "created": time.time() - days * 86400,
-            "request_id": f"old-{days}",
-            "item_index": 0,
-            "entry_point": "rest_json",
-            "inputs": IRIS_ITEM,
-            "prediction": {"species": "setosa"},
-            "latency_ms": 1.0,
-        }
+        capture_row(
+            "iris_model",
+            "1.0.0",
+            time.time() - days * 86400,
+            f"old-{days}",
+            0,
+            "rest_json",
+            IRIS_ITEM,
+            {"species": "setosa"},
+            1.0,
+        )
         for days in (29, 31, 45)
     ]
     monitor.store.insert(old)

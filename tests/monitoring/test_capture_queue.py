@@ -7,21 +7,21 @@ from pathlib import Path
 from prometheus_client import REGISTRY
 
 from model_service.monitoring.capture import CaptureWriter
-from model_service.monitoring.store import Store
+from model_service.monitoring.store import CaptureRow, Store, capture_row
 
 
-def row(number: int) -> dict[str, object]:
-    return {
-        "model": "toy",
-        "version": "1.0.0",
-        "created": 1_000_000.0 + number,
-        "request_id": f"r{number}",
-        "item_index": 0,
-        "entry_point": "rest_json",
-        "inputs": {"x": number},
-        "prediction": {"y": number},
-        "latency_ms": 1.0,
-    }
+def row(number: int) -> CaptureRow:
+    return capture_row(
+        "toy",
+        "1.0.0",
+        1_000_000.0 + number,
+        f"r{number}",
+        0,
+        "rest_json",
+        {"x": number},
+        {"y": number},
+        1.0,
+    )
 
 
 def dropped() -> float:
