@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -99,6 +100,20 @@ def test_an_unacceptable_request_id_is_replaced(client: FlaskClient) -> None:
     response = client.get("/api/models", headers={"X-Request-ID": "bad id\twith spaces"})
     assert response.headers["X-Request-ID"] != "bad id\twith spaces"
     assert len(response.headers["X-Request-ID"]) == 32
+
+
+def test_created_request_ids_are_unique_and_sort_by_creation_time(client: FlaskClient) -> None:
+    # the monitoring store indexes captures by request id: ids that sort by time keep its
+    # index growing at the end (see new_request_id)
+    before_ms = time.time_ns() // 1_000_000
+    ids = [client.get("/api/models").headers["X-Request-ID"] for _ in range(50)]
+    after_ms = time.time_ns() // 1_000_000
+    assert len(set(ids)) == len(ids)
+    assert all(len(id_) == 32 and int(id_, 16) >= 0 for id_ in ids)
+    assert ids == sorted(ids, key=lambda id_: id_[:12])
+    assert before_ms <= int(ids[0][:12], 16) <= int(ids[-1][:12], 16) <= after_ms
+    # the rest is random, not a counter
+    assert len({id_[12:] for id_ in ids}) == len(ids)
 
 
 def test_json_formatter_carries_exceptions() -> None:
