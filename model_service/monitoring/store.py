@@ -64,6 +64,8 @@ def _driver_parameters(statement: sa.engine.Compiled, rows: Sequence[CaptureRow]
     """``rows`` as the compiled statement's driver takes them: tuples in its order (SQLite's
     ``?``) or mappings by name (psycopg's ``%(name)s``)."""
     if statement.positiontup:  # type: ignore[attr-defined]
+        if tuple(statement.positiontup) == CAPTURE_COLUMNS:  # type: ignore[attr-defined]
+            return list(rows)  # already in the driver's order (SQLite): no tuple to rebuild
         order = [CAPTURE_COLUMNS.index(name) for name in statement.positiontup]  # type: ignore[attr-defined]
         return [tuple(row[index] for index in order) for row in rows]
     return [dict(zip(CAPTURE_COLUMNS, row, strict=True)) for row in rows]
