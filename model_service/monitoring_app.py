@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 
 from model_service.model_manager import ServedModel
 from model_service.monitoring import Monitor, MonitoringSettings
@@ -42,7 +42,7 @@ def current_monitor() -> Monitor:
     return monitor
 
 
-def entry_point() -> str:
+def current_entry_point() -> str:
     """Where the current request came in: ``rest_json``, ``rest_form``, ``rest_csv``, ``v2``,
     ``web_form`` or ``web_csv`` (the web pages' scripts declare theirs in a header)."""
     declared = request.headers.get(ENTRY_POINT_HEADER, "")
@@ -60,10 +60,24 @@ def entry_point() -> str:
 
 def _capture_hook(monitor: Monitor) -> Any:
     def capture(
-        served: ServedModel, items: Sequence[Any], results: list[Any], seconds: float
+        served: ServedModel,
+        items: Sequence[Any],
+        results: list[Any],
+        seconds: float,
+        *,
+        decision: str = "primary",
+        request_id: str | None = None,
+        entry_point: str | None = None,
     ) -> None:
         try:
-            monitor.capture(served, items, results, seconds, g.get("request_id", ""), entry_point())
+            in_request = has_request_context()
+            if request_id is None:
+                request_id = g.get("request_id", "") if in_request else ""
+            if entry_point is None:
+                entry_point = current_entry_point() if in_request else "unknown"
+            monitor.capture(
+                served, items, results, seconds, request_id, entry_point, decision=decision
+            )
         except Exception:  # capture must never fail a prediction
             logger.exception("Monitoring capture failed")
 
@@ -76,7 +90,11 @@ def _error_hook(monitor: Monitor) -> Any:
             model, version = request_model()
             if model:
                 monitor.record_error(
-                    model, version, g.get("request_id", ""), response.status_code, entry_point()
+                    model,
+                    version,
+                    g.get("request_id", ""),
+                    response.status_code,
+                    current_entry_point(),
                 )
         return response
 

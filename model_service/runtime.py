@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from flask import current_app, g, has_request_context
 
@@ -17,9 +17,26 @@ EXTENSION_KEY = "model_service"
 PredictionObserver = Callable[[ServedModel, int, float], None]
 """Called after each successful prediction with the model, the item count and the seconds taken."""
 
-PredictionCapture = Callable[[ServedModel, Sequence[Any], list[Any], float], None]
-"""Called after each successful prediction with the model, the items, the results and the seconds
-taken (monitoring's capture, see :mod:`model_service.monitoring_app`)."""
+
+
+class PredictionCapture(Protocol):
+    """Called after each successful prediction with the model, the items, the results, the seconds
+    taken and how the version was chosen (``decision``: ``primary``, ``canary`` or ``shadow``);
+    monitoring's capture, see :mod:`model_service.monitoring_app`. ``request_id`` and
+    ``entry_point`` default to the current request's; a prediction run outside a request (a
+    shadow copy) passes them."""
+
+    def __call__(
+        self,
+        served: ServedModel,
+        items: Sequence[Any],
+        results: list[Any],
+        seconds: float,
+        *,
+        decision: str = "primary",
+        request_id: str | None = None,
+        entry_point: str | None = None,
+    ) -> None: ...
 
 
 @dataclass

@@ -95,8 +95,10 @@ class Monitor:
         seconds: float,
         request_id: str,
         entry_point: str,
+        decision: str = "primary",
     ) -> None:
-        """Queue one row per predicted item (sampled, with the excluded fields left out)."""
+        """Queue one row per predicted item (sampled, with the excluded fields left out);
+        ``decision`` says how routing chose the version (``primary``, ``canary``, ``shadow``)."""
         policy = self.policy(served)
         if not policy.enabled:
             return
