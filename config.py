@@ -42,6 +42,22 @@ class Config:
     DEFAULT_VERSIONS: dict[str, str] = {}
     """Pin the version served by ``/api/models/<name>/...`` per model; default: the highest."""
 
+    ROUTING: dict[str, dict[str, object]] = {}
+    """Routing policy per model for unversioned requests, e.g. ``{"iris_model": {"primary":
+    "1.0.0", "canary": {"1.1.0": 10}, "shadow": {"1.2.0": 100}}}`` (see docs/rollout.md);
+    changed at run time through ``/api/admin/models/<name>/routing``. Checked at start: a policy
+    naming a version that is not loaded stops the service with an error naming the model."""
+
+    SHADOW_QUEUE_SIZE = 1000
+    """Items one worker holds for shadow versions; copies that do not fit are dropped (counted in
+    ``model_service_shadow_dropped_total``)."""
+
+    SHADOW_BATCH_SIZE = 32
+    """Most items predicted in one call of a shadow version."""
+
+    SHADOW_TIMEOUT_S = 5.0
+    """A shadow prediction still running after this many seconds is abandoned and counted."""
+
     REQUIRED_MODELS: list[str] = []
     """Models that must be loaded for ``/api/health/ready`` to answer 200; empty: every model
     that configuration or entry points name must have loaded."""

@@ -37,7 +37,9 @@ def create_app(
         observability,
         openapi,
         prediction,
+        routing_api,
         security,
+        shadow,
         v2,
         views,
     )
@@ -59,11 +61,13 @@ def create_app(
     )
     observability.init_app(app)
     security.init_app(app)
-    metrics.init_app(app)
+    shadow_counters = metrics.init_app(app)
     error_handlers.register_error_handlers(app)
     app.register_blueprint(api)
     admin.init_app(app)
     monitoring_app.init_app(app)
+    shadow.init_app(app, shadow_counters)
+    routing_api.init_app(app)
     openapi.init_app(app)
     v2.init_app(app)
     views.init_app(app)

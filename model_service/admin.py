@@ -39,6 +39,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from model_service.api.request_body import parse_json
 from model_service.errors import (
+    Conflict,
     Forbidden,
     InvalidInput,
     ModelLoadError,
@@ -46,9 +47,9 @@ from model_service.errors import (
     ServingError,
     Unauthorized,
 )
-from model_service.model_manager import LoadFailure, ModelManager, import_model_class
+from model_service.model_manager import LoadFailure, import_model_class
 from model_service.responses import json_response
-from model_service.runtime import EXTENSION_KEY
+from model_service.runtime import EXTENSION_KEY, ServiceRuntime
 
 logger = logging.getLogger(__name__)
 
@@ -108,10 +109,11 @@ class ChangeLog:
 
 
 class ModelSync:
-    """Applies the change log to one process's :class:`ModelManager`, exactly once per change."""
+    """Applies the change log to one process's :class:`ServiceRuntime` (its models and routing
+    policies), exactly once per change."""
 
-    def __init__(self, manager: ModelManager, log: ChangeLog) -> None:
-        self.manager = manager
+    def __init__(self, runtime: ServiceRuntime, log: ChangeLog) -> None:
+        self.runtime = runtime
         self.log = log
         self._applied = 0
         self._seen: tuple[int, int, int] | None = None
@@ -133,7 +135,7 @@ class ModelSync:
         """
         with self.log.locked() as changes, self._lock:
             self._catch_up(changes)
-            result = apply_change(self.manager, change)
+            result = apply_change(self.runtime, change)
             changes.append(change)
             self._applied = len(changes)
         return result
@@ -141,27 +143,59 @@ class ModelSync:
     def _catch_up(self, changes: list[Change]) -> None:
         for change in changes[self._applied :]:
             try:
-                apply_change(self.manager, change, replaying=True)
-            except (ServingError, ModelLoadError) as error:
+                apply_change(self.runtime, change, replaying=True)
+            except (ServingError, ModelLoadError, LookupError) as error:
                 logger.error("Admin change %s failed in worker %d: %s", change, os.getpid(), error)
-                self.manager.failures.append(LoadFailure(f"admin change {change}", str(error)))
+                failure = LoadFailure(f"admin change {change}", str(error))
+                self.runtime.manager.failures.append(failure)
         self._applied = max(self._applied, len(changes))
 
 
-def apply_change(manager: ModelManager, change: Change, replaying: bool = False) -> Any:
-    """Apply one ``{"action": "load" | "unload" | "reload", ...}`` change to ``manager``."""
+def apply_change(runtime: ServiceRuntime, change: Change, replaying: bool = False) -> Any:
+    """Apply one ``{"action": "load" | "unload" | "reload" | "routing", ...}`` change.
+
+    A ``routing`` change is ``{"name", "policy": document}`` (a new policy) or ``{"name",
+    "rollback": true}``; see :mod:`model_service.routing_api`.
+    """
+    manager = runtime.manager
     action = change["action"]
     if action == "load":
         model_class, source = import_model_class(change["spec"])
         return manager.add_model_class(model_class, source, replace=replaying)
+    if action == "routing":
+        if change.get("rollback"):
+            try:
+                return runtime.rollback_routing(change["name"])
+            except LookupError:
+                raise Conflict(
+                    f"{change['name']} has no earlier routing policy to roll back to.",
+                    "no_previous_policy",
+                ) from None
+        return runtime.set_routing(change["name"], change["policy"])
     try:
         if action == "unload":
-            return manager.unload(change["name"], change.get("version"))
+            return _unload(runtime, change["name"], change.get("version"))
         return manager.reload(change["name"], change.get("version"))
     except ModelNotFound:
         if replaying:  # already gone here: the log's end state is what counts
             return []
         raise
+
+
+def _unload(runtime: ServiceRuntime, name: str, version: str | None) -> list[Any]:
+    """Unload a version the routing policy does not name (409 otherwise), or a whole model
+    (its policy goes with it)."""
+    policy = runtime.routing.get(name)
+    if version is not None and policy is not None and version in policy.versions():
+        raise Conflict(
+            f"{name} {version} is named by the model's routing policy "
+            f"({orjson.dumps(policy.to_dict()).decode()}); change the policy before unloading it.",
+            "routed_version",
+        )
+    removed = runtime.manager.unload(name, version)
+    if version is None:
+        runtime.forget_routing(name)
+    return removed
 
 
 # --- HTTP ------------------------------------------------------------------------------------
@@ -194,7 +228,7 @@ def _load_refused(message: str) -> ServingError:
     return ServingError(message, [], HTTPStatus.BAD_REQUEST, "model_load_error")
 
 
-def _run(change: Change) -> Any:
+def run_change(change: Change) -> Any:
     try:
         return _model_sync().change(change)
     except ServingError:
@@ -209,7 +243,11 @@ def _run(change: Change) -> Any:
 def _load_spec() -> dict[str, str]:
     if request.mimetype != "application/json":
         raise InvalidInput("Send the model to load as a JSON object.")
-    spec = parse_json(request.get_data(cache=False))
+    return check_load_spec(parse_json(request.get_data(cache=False)))
+
+
+def check_load_spec(spec: Any) -> dict[str, str]:
+    """``spec`` if it names a model class to load (see :func:`load_model`), else 400."""
     keys = ({"entry_point"}, {"module_name", "class_name"})
     valid = isinstance(spec, dict) and set(spec) in keys
     names_ok = valid and all(isinstance(v, str) and 0 < len(v) <= 200 for v in spec.values())
@@ -228,7 +266,7 @@ def _summaries(served: list[Any]) -> list[dict[str, Any]]:
 @admin.post("/models")
 def load_model() -> Response:
     """Load a model class beside the served ones; 201 with what is now served."""
-    served = _run({"action": "load", "spec": _load_spec()})
+    served = run_change({"action": "load", "spec": _load_spec()})
     return json_response({"loaded": _summaries([served])[0]}, status=201)
 
 
@@ -236,7 +274,7 @@ def load_model() -> Response:
 @admin.delete("/models/<name>/versions/<version>")
 def unload_model(name: str, version: str | None) -> Response:
     """Stop serving every version of a model, or one."""
-    removed = _run({"action": "unload", "name": name, "version": version})
+    removed = run_change({"action": "unload", "name": name, "version": version})
     return json_response({"unloaded": _summaries(removed)})
 
 
@@ -244,7 +282,7 @@ def unload_model(name: str, version: str | None) -> Response:
 @admin.post("/models/<name>/versions/<version>/reload")
 def reload_model(name: str, version: str | None) -> Response:
     """Instantiate a model again (re-reading its artifacts) and swap it in."""
-    fresh = _run({"action": "reload", "name": name, "version": version})
+    fresh = run_change({"action": "reload", "name": name, "version": version})
     return json_response({"reloaded": _summaries(fresh)})
 
 
@@ -262,7 +300,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin)
     if not app.config.get("ADMIN_TOKEN"):
         return
-    manager = app.extensions[EXTENSION_KEY].manager
-    sync = ModelSync(manager, ChangeLog(state_directory(app.config)))
+    sync = ModelSync(app.extensions[EXTENSION_KEY], ChangeLog(state_directory(app.config)))
     app.extensions[ADMIN_EXTENSION_KEY] = sync
     app.before_request(sync.sync)

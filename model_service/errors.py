@@ -127,6 +127,13 @@ class Forbidden(ServingError):
         super().__init__(message, [], HTTPStatus.FORBIDDEN, "forbidden")
 
 
+class Conflict(ServingError):
+    """The change asked for contradicts the service's current state (409)."""
+
+    def __init__(self, message: str, error_type: str = "conflict") -> None:
+        super().__init__(message, [], HTTPStatus.CONFLICT, error_type)
+
+
 class ModelLoadError(Exception):
     """Raised when a model class cannot be imported, checked or instantiated.
 

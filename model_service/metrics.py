@@ -6,6 +6,9 @@
   ``model_service_prediction_duration_seconds``: validate + predict + check, per call;
 * ``model_service_model_info``, ``model_service_model_load_seconds``: one series per loaded model;
   ``model_service_model_load_failures``: models that configuration named but failed to load;
+* ``model_service_shadow_predictions_total``, ``..._shadow_errors_total``,
+  ``..._shadow_dropped_total``: items predicted, failed (raised or timed out) and dropped (queue
+  full) by shadow versions, by ``model`` and ``version`` (see :mod:`model_service.shadow`);
 * ``model_service_batch_size``: items per ``predict_batch`` call, defined by the batcher;
 * ``model_service_gc_pause_seconds``: garbage-collection pauses of the workers, and
   ``model_service_gc_frozen_objects`` / ``model_service_gc_threshold`` for the answering worker
@@ -43,6 +46,7 @@ from model_service.garbage_collection import CollectorStateCollector, record_pau
 from model_service.model_manager import ServedModel
 from model_service.observability import request_model, request_seconds
 from model_service.runtime import EXTENSION_KEY, ServiceRuntime
+from model_service.shadow import ShadowCounters
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 """prometheus-client's own switch for multiprocess mode; the launcher sets it."""
@@ -87,6 +91,25 @@ class ServiceMetrics:
             registry=registry,
         )
 
+        self.shadow_predictions = Counter(
+            "model_service_shadow_predictions",
+            "Items predicted by shadow versions (answers never returned), by model and version.",
+            model_labels,
+            registry=registry,
+        )
+        self.shadow_errors = Counter(
+            "model_service_shadow_errors",
+            "Items whose shadow prediction raised or timed out, by model and version.",
+            model_labels,
+            registry=registry,
+        )
+        self.shadow_dropped = Counter(
+            "model_service_shadow_dropped",
+            "Items not shadowed because the worker's shadow queue was full, by model and version.",
+            model_labels,
+            registry=registry,
+        )
+
     def observe_request(self, status: int) -> None:
         """Count the current request (called after its response is built)."""
         endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
@@ -98,6 +121,22 @@ class ServiceMetrics:
         """A :data:`~model_service.runtime.PredictionObserver`: count rows and time the call."""
         self.predictions.labels(served.qualified_name, served.version).inc(items)
         self.prediction_seconds.labels(served.qualified_name, served.version).observe(seconds)
+
+
+class ShadowMetrics(ShadowCounters):
+    """The shadow runner's counters (:class:`~model_service.shadow.ShadowCounters`)."""
+
+    def __init__(self, metrics: ServiceMetrics) -> None:
+        self.metrics = metrics
+
+    def predicted(self, model: str, version: str, items: int) -> None:
+        self.metrics.shadow_predictions.labels(model, version).inc(items)
+
+    def failed(self, model: str, version: str, items: int) -> None:
+        self.metrics.shadow_errors.labels(model, version).inc(items)
+
+    def dropped(self, model: str, version: str, items: int) -> None:
+        self.metrics.shadow_dropped.labels(model, version).inc(items)
 
 
 class LoadedModelsCollector(Collector):
@@ -145,8 +184,9 @@ def _exposed_registries(runtime: ServiceRuntime) -> tuple[ServiceMetrics, list[C
     return ServiceMetrics(registry=own), [own, REGISTRY]
 
 
-def init_app(app: Flask) -> None:
-    """Serve ``/metrics`` and count every request and prediction of ``app``."""
+def init_app(app: Flask) -> ShadowCounters:
+    """Serve ``/metrics`` and count every request and prediction of ``app``; return the counters
+    the shadow runner reports to."""
     runtime: ServiceRuntime = app.extensions[EXTENSION_KEY]
     metrics, registries = _exposed_registries(runtime)
     runtime.prediction_observers.append(metrics.observe_prediction)
@@ -164,3 +204,4 @@ def init_app(app: Flask) -> None:
         return Response(body, content_type=CONTENT_TYPE_LATEST)
 
     app.add_url_rule("/metrics", "metrics", serve_metrics, methods=["GET"])
+    return ShadowMetrics(metrics)

@@ -240,6 +240,13 @@ class ModelManager:
             raise ModelNotFound(name, version)
         return served
 
+    def versions(self, name: str) -> list[str]:
+        """The loaded versions of ``name``, highest first (:class:`ModelNotFound`: none)."""
+        versions = self._models.get(name)
+        if not versions:
+            raise ModelNotFound(name)
+        return sorted(versions, key=version_key, reverse=True)
+
     def get_models(self) -> list[dict[str, Any]]:
         """One summary per model (its default version), with every version loaded."""
         summaries = []

@@ -28,6 +28,7 @@ from flask import Flask, Response, g, request
 
 from model_service.errors import ServingError
 from model_service.json_provider import dumps_bytes
+from model_service.routing import MODEL_VERSION_HEADER
 from model_service.runtime import current_runtime
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -189,6 +190,9 @@ def _start_request() -> None:
 
 def _finish_request(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+    route = g.get("route")
+    if route is not None and response.status_code < 400:
+        response.headers[MODEL_VERSION_HEADER] = route.served.version
     if logger.isEnabledFor(logging.INFO):
         duration_ms = round(request_seconds() * 1000, 2)
         model, version = request_model()

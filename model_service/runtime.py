@@ -10,13 +10,36 @@ from typing import Any, Protocol
 from flask import current_app, g, has_request_context
 
 from model_service import prediction
-from model_service.model_manager import ModelManager, ServedModel
+from model_service.model_manager import ModelManager, ServedModel, version_key
+from model_service.routing import DIRECT, PRIMARY, RoutingPolicy, RoutingTable, validate
 
 EXTENSION_KEY = "model_service"
 
 PredictionObserver = Callable[[ServedModel, int, float], None]
 """Called after each successful prediction with the model, the item count and the seconds taken."""
 
+
+@dataclass(frozen=True)
+class Route:
+    """How one request's model was chosen: the version that answers, the decision (``primary``,
+    ``canary`` or ``direct``) and the versions its items are copied to afterwards (shadows)."""
+
+    served: ServedModel
+    decision: str = PRIMARY
+    shadows: tuple[str, ...] = ()
+
+
+class ShadowSubmitter(Protocol):
+    """Takes a copy of a request's items for its shadow versions (see :mod:`.shadow`)."""
+
+    def submit(
+        self,
+        model: str,
+        versions: Sequence[str],
+        items: Sequence[Any],
+        request_id: str,
+        entry_point: str | None,
+    ) -> None: ...
 
 
 class PredictionCapture(Protocol):
@@ -48,6 +71,8 @@ class ServiceRuntime:
     run_prediction: prediction.PredictBatch = field(default=prediction.call_model)
     prediction_observers: list[PredictionObserver] = field(default_factory=list)
     capture: PredictionCapture | None = None
+    routing: RoutingTable = field(default_factory=RoutingTable)
+    shadow: ShadowSubmitter | None = None
 
     def get_model(self, name: str, version: str | None) -> ServedModel:
         """The model a request addressed (see :meth:`ModelManager.get_model`), remembered for the
@@ -57,16 +82,96 @@ class ServiceRuntime:
             g.served_model = served
         return served
 
-    def predict(self, served: ServedModel, items: Sequence[Any], batch: bool) -> list[Any]:
-        """Validate, predict (through the batcher when it is on) and check ``items``."""
+    def route(self, name: str, version: str | None, routing_key: str | None = None) -> Route:
+        """Resolve the model of a request once: ``version`` when the URL names one (``direct``),
+        else the routing policy's choice (see :mod:`model_service.routing`). Remembered for the
+        rest of the request (``g.route``, ``g.served_model``)."""
+        policy = self.routing.get(name) if version is None else None
+        if version is not None:
+            route = Route(self.manager.get_model(name, version), DIRECT)
+        elif policy is None:
+            route = Route(self.manager.get_model(name, None))
+        else:
+            chosen, decision = policy.choose(routing_key)
+            shadows = tuple(policy.sample_shadows()) if policy.shadow else ()
+            route = Route(self.manager.get_model(name, chosen), decision, shadows)
+        if has_request_context():
+            g.route = route
+            g.served_model = route.served
+        return route
+
+    def predict(
+        self,
+        served: ServedModel,
+        items: Sequence[Any],
+        batch: bool,
+        *,
+        route: Route | None = None,
+        request_id: str | None = None,
+        entry_point: str | None = None,
+    ) -> list[Any]:
+        """Validate, predict (through the batcher when it is on) and check ``items``; capture
+        them with the routing decision, then queue them for the route's shadow versions.
+
+        :param route: how ``served`` was chosen; default: the current request's (``g.route``).
+        """
         started = time.perf_counter()
         results = prediction.predict(served, items, batch, run=self.run_prediction)
         elapsed = time.perf_counter() - started
         for observe in self.prediction_observers:
             observe(served, len(results), elapsed)
+        if route is None and has_request_context():
+            route = g.get("route")
+        decision = route.decision if route is not None and route.served is served else PRIMARY
         if self.capture is not None:
-            self.capture(served, items, results, elapsed)
+            self.capture(
+                served,
+                items,
+                results,
+                elapsed,
+                decision=decision,
+                request_id=request_id,
+                entry_point=entry_point,
+            )
+        if route is not None and route.shadows and self.shadow is not None and results:
+            if request_id is None:
+                request_id = g.get("request_id", "") if has_request_context() else ""
+            self.shadow.submit(served.qualified_name, route.shadows, items, request_id, entry_point)
         return results
+
+    def set_routing(self, name: str, document: Any) -> RoutingPolicy | None:
+        """Validate ``document`` against the loaded versions of ``name`` and make it current
+        (the previous policy is kept for :meth:`rollback_routing`)."""
+        policy = self.validate_routing(name, document)
+        self.routing.set(name, policy)
+        self.pin_primaries()
+        return policy
+
+    def rollback_routing(self, name: str) -> RoutingPolicy | None:
+        """Make the previous policy of ``name`` current again (:class:`LookupError`: none)."""
+        policy = self.routing.rollback(name)
+        self.pin_primaries()
+        return policy
+
+    def forget_routing(self, name: str) -> None:
+        """Drop the policy of a model no longer served."""
+        self.routing.forget(name)
+        self.pin_primaries()
+
+    def validate_routing(self, name: str, document: Any) -> RoutingPolicy:
+        """The policy ``document`` describes for ``name`` (:class:`InvalidInput` otherwise)."""
+        versions = self.manager.versions(name)
+        default = self._configured_defaults.get(name) or max(versions, key=version_key)
+        return validate(name, document, versions, default)
+
+    def __post_init__(self) -> None:
+        self._configured_defaults = dict(self.manager.default_versions)
+
+    def pin_primaries(self) -> None:
+        """The manager's default versions follow the policies' primaries, so every unversioned
+        look-up (model list, metadata, V2) names the version that answers."""
+        primaries = {n: p.primary for n, p in self.routing.policies.items() if p.primary}
+        self.manager.default_versions = {**self._configured_defaults, **primaries}
 
     def explain(self, served: ServedModel, items: Sequence[Any], batch: bool) -> list[Any]:
         """Validate and explain ``items`` (see :mod:`model_service.explanations`)."""

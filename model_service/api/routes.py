@@ -15,6 +15,7 @@ from model_service.api.schemas import (
 )
 from model_service.model_manager import ServedModel
 from model_service.responses import json_response
+from model_service.routing import ROUTING_KEY_HEADER
 from model_service.runtime import ServiceRuntime, current_runtime
 
 
@@ -57,7 +58,7 @@ def _model_and_items(
     runtime: ServiceRuntime, name: str, version: str | None
 ) -> tuple[ServedModel, list[Any], bool]:
     """The requested model and the items of the request body (predict and explain share it)."""
-    served = runtime.get_model(name, version)
+    served = runtime.route(name, version, request.headers.get(ROUTING_KEY_HEADER)).served
     items, batch = read_items(
         request, served.input_schema.json_schema, runtime.settings["MAX_BATCH_ITEMS"]
     )

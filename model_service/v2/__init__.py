@@ -8,7 +8,7 @@ from flask import Blueprint, Flask
 
 v2 = Blueprint("v2", __name__, url_prefix="/v2")
 
-from model_service.v2 import errors, routes  # noqa: E402,F401  (registers the views)
+from model_service.v2 import errors, repository, routes  # noqa: E402,F401  (registers the views)
 
 errors.register_error_handlers(v2)
 

@@ -27,7 +27,11 @@ def _server_version() -> str:
         return "unknown"
 
 
-_SERVER_METADATA = {"name": SERVER_NAME, "version": _server_version(), "extensions": []}
+_SERVER_METADATA = {
+    "name": SERVER_NAME,
+    "version": _server_version(),
+    "extensions": ["model_repository"],
+}
 
 
 @v2.get("")
@@ -75,7 +79,7 @@ def model_metadata(name: str, version: str | None) -> Response:
 def infer(name: str, version: str | None) -> Response:
     """Predict every row of the input tensors; answer one output tensor per output field."""
     runtime = current_runtime()
-    served = runtime.get_model(name, version)
+    served = runtime.route(name, version, request.headers.get("X-Routing-Key")).served
     mapping = mapping_for(served)
     infer_request = read_infer_request(
         request.get_data(cache=False), request.headers.get(HEADER_LENGTH)

@@ -18,6 +18,7 @@ from flask import Response, render_template, request, url_for
 from model_service.coercion import coerce_fields
 from model_service.errors import ErrorDetail, InvalidInput, ServingError
 from model_service.model_manager import ServedModel
+from model_service.routing import ROUTING_KEY_HEADER
 from model_service.runtime import ServiceRuntime, current_runtime
 from model_service.views import views
 from model_service.views.form_fields import FormField, describe_fields, display_values
@@ -61,7 +62,7 @@ def model_page(name: str, version: str | None) -> str:
 def predict_page(name: str, version: str | None) -> tuple[str, int]:
     """The form generated from the input schema; a POST predicts and shows the result."""
     runtime = current_runtime()
-    served, versions = served_model(name, version)
+    served, versions = served_model(name, version, routed=request.method == "POST")
     fields = describe_fields(served.input_schema.json_schema)
     layout = output_layout(served.output_schema.json_schema)
     outcome: dict[str, Any] = {"values": None, "errors": {}, "form_errors": []}
@@ -114,11 +115,19 @@ def _csv_cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def served_model(name: str, version: str | None) -> tuple[ServedModel, list[str]]:
-    """The model a page is about and every loaded version of it; unknown: ``ModelNotFound``."""
+def served_model(
+    name: str, version: str | None, *, routed: bool = False
+) -> tuple[ServedModel, list[str]]:
+    """The model a page is about and every loaded version of it; unknown: ``ModelNotFound``.
+
+    :param routed: the page predicts: an unversioned page follows the routing policy.
+    """
     runtime = current_runtime()
     manager = runtime.manager
-    served = runtime.get_model(name, version)
+    if routed:
+        served = runtime.route(name, version, request.headers.get(ROUTING_KEY_HEADER)).served
+    else:
+        served = runtime.get_model(name, version)
     versions = next(
         (
             summary["versions"]

@@ -53,7 +53,7 @@ def test_server_metadata_names_the_service(client: FlaskClient) -> None:
     body = client.get("/v2").get_json()
     assert body["name"] == "model-service"
     assert body["version"]
-    assert body["extensions"] == []
+    assert body["extensions"] == ["model_repository"]
 
 
 @pytest.mark.parametrize(
