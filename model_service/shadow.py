@@ -17,6 +17,7 @@ Counters: ``model_service_shadow_predictions_total``, ``..._errors_total`` and
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -96,6 +97,7 @@ class ShadowRunner:
         self.entry_point_of = entry_point_of
         self._jobs: deque[ShadowJob] = deque()
         self._queued_items = 0
+        self._pid = 0
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._runner: threading.Thread | None = None
@@ -116,6 +118,7 @@ class ShadowRunner:
         if entry_point is None:
             in_request = has_request_context() and self.entry_point_of is not None
             entry_point = self.entry_point_of() if in_request else "unknown"  # type: ignore[misc]
+        self._ensure_runner()
         count = len(items)
         for version in versions:
             with self._lock:
@@ -125,10 +128,19 @@ class ShadowRunner:
                     self._queued_items += count
             if not fits:
                 self.counters.dropped(model, version, count)
-        self._ensure_runner()
         self._wake.set()
 
     def _ensure_runner(self) -> None:
+        """Start the runner in this process. After a fork (the runner was made in the preloading
+        master) the queue and the synchronisation objects are made again: the worker's
+        ``threading`` may be gevent's by now, and the master's jobs are not the worker's."""
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._wake = threading.Event()
+            self._lock = threading.Lock()
+            self._jobs.clear()
+            self._queued_items = 0
+            self._runner = None
         if self._runner is not None and self._runner.is_alive():
             return
         with self._lock:
