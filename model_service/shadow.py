@@ -16,10 +16,12 @@ Counters: ``model_service_shadow_predictions_total``, ``..._errors_total`` and
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -292,7 +294,16 @@ def init_app(app: Flask, counters: ShadowCounters) -> ShadowRunner:
     )
     runtime.shadow = runner
     app.extensions[SHADOW_KEY] = runner
+    atexit.register(_drop_at_exit, weakref.ref(runner))
     return runner
+
+
+def _drop_at_exit(runner: weakref.ref[ShadowRunner]) -> None:
+    """At interpreter exit (a worker's ``sys.exit``), count what is still queued as dropped
+    without predicting it, so shutdown never waits on a shadow (:func:`close_on_exit` drains)."""
+    alive = runner()
+    if alive is not None and alive.pending():
+        alive.close(timeout=0)
 
 
 def close_on_exit(app: Any, timeout: float = 2.0) -> int:
