@@ -74,6 +74,10 @@ class ServiceRuntime:
     routing: RoutingTable = field(default_factory=RoutingTable)
     shadow: ShadowSubmitter | None = None
 
+    def __post_init__(self) -> None:
+        # the settings' DEFAULT_VERSIONS, under the pins the routing policies add
+        self._configured_defaults = dict(self.manager.default_versions)
+
     def get_model(self, name: str, version: str | None) -> ServedModel:
         """The model a request addressed (see :meth:`ModelManager.get_model`), remembered for the
         rest of the request, so its log line and metrics name it without looking it up again."""
@@ -163,9 +167,6 @@ class ServiceRuntime:
         versions = self.manager.versions(name)
         default = self._configured_defaults.get(name) or max(versions, key=version_key)
         return validate(name, document, versions, default)
-
-    def __post_init__(self) -> None:
-        self._configured_defaults = dict(self.manager.default_versions)
 
     def pin_primaries(self) -> None:
         """The manager's default versions follow the policies' primaries, so every unversioned
