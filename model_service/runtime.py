@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from flask import current_app, g, has_request_context
 
@@ -19,10 +19,10 @@ PredictionObserver = Callable[[ServedModel, int, float], None]
 """Called after each successful prediction with the model, the item count and the seconds taken."""
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     """How one request's model was chosen: the version that answers, the decision (``primary``,
-    ``canary`` or ``direct``) and the versions its items are copied to afterwards (shadows)."""
+    ``canary`` or ``direct``) and the versions its items are copied to afterwards (shadows).
+    A named tuple: one is made per prediction request."""
 
     served: ServedModel
     decision: str = PRIMARY
@@ -97,8 +97,11 @@ class ServiceRuntime:
             route = Route(self.manager.get_model(name, None))
         else:
             chosen, decision = policy.choose(routing_key)
-            shadows = tuple(policy.sample_shadows()) if policy.shadow else ()
-            route = Route(self.manager.get_model(name, chosen), decision, shadows)
+            served = self.manager.get_model(name, chosen)
+            shadows: tuple[str, ...] = ()
+            if policy.shadow:  # a version answering this request is not also its shadow
+                shadows = tuple(v for v in policy.sample_shadows() if v != served.version)
+            route = Route(served, decision, shadows)
         if has_request_context():
             g.route = route
             g.served_model = route.served

@@ -191,3 +191,15 @@ def test_capture_receives_the_decision_request_id_and_items(toy_app: Flask) -> N
     assert shadow[0]["items"] == items
     assert [r["y"] for r in shadow[0]["results"]] == [2.0, 4.0]
     assert shadow[0]["entry_point"] == "rest_json"
+
+
+def test_a_canary_that_is_also_a_shadow_never_shadows_its_own_answer(toy_app: Flask) -> None:
+    runtime = toy_app.extensions["model_service"]
+    client = toy_app.test_client()
+    put_policy(client, {"primary": "1.0.0", "canary": {"1.1.0": 50}, "shadow": {"1.1.0": 100}})
+    with toy_app.test_request_context():
+        routes = [runtime.route("toy", None, f"key-{n}") for n in range(100)]
+    for route in routes:
+        expected = () if route.served.version == "1.1.0" else ("1.1.0",)
+        assert route.shadows == expected
+    assert {route.decision for route in routes} == {"primary", "canary"}
