@@ -104,6 +104,7 @@ class ShadowRunner:
         self._lock = threading.Lock()
         self._runner: threading.Thread | None = None
         self._failing: set[tuple[str, str]] = set()
+        self._hung: dict[tuple[str, str], threading.Thread] = {}
         self._closed = False
 
     # --- request side ---------------------------------------------------------------------
@@ -175,7 +176,7 @@ class ShadowRunner:
         try:
             served = self.resolve(first.model, first.version)
             started = time.perf_counter()
-            results = self._predict(served, items)
+            results = self._predict(served, items, (first.model, first.version))
             seconds = time.perf_counter() - started
         except Exception as error:
             self._failed(first, len(items), error)
@@ -217,12 +218,17 @@ class ShadowRunner:
             self._queued_items -= size
         return batch
 
-    def _predict(self, served: ServedModel, items: list[Any]) -> list[Any]:
+    def _predict(self, served: ServedModel, items: list[Any], key: tuple[str, str]) -> list[Any]:
         if _gevent_patched():
             import gevent
 
             with gevent.Timeout(self.timeout, TimeoutError):
                 return prediction.predict(served, items, True)
+        # a thread cannot be stopped: while a version's last call still hangs, its next batches
+        # fail at once instead of piling up threads
+        hung = self._hung.get(key)
+        if hung is not None and hung.is_alive():
+            raise TimeoutError("an earlier call of this version has not returned yet")
         outcome: list[Any] = []
         done = threading.Event()
 
@@ -234,8 +240,10 @@ class ShadowRunner:
             finally:
                 done.set()
 
-        threading.Thread(target=call, name="model-service-shadow-call", daemon=True).start()
+        caller = threading.Thread(target=call, name="model-service-shadow-call", daemon=True)
+        caller.start()
         if not done.wait(self.timeout):
+            self._hung[key] = caller
             raise TimeoutError(f"no answer within {self.timeout} s")
         if isinstance(outcome[0], BaseException):
             raise outcome[0]

@@ -104,3 +104,19 @@ def test_closing_drops_and_counts_what_is_left_without_waiting(toy_app: Flask) -
     assert counts.counts["dropped"] == 4
     runner.submit("toy", ["1.1.0"], [{"x": 1.0}], "late", "rest_json")
     assert counts.counts["dropped"] == 5  # no copies are taken once closed
+
+
+def test_a_hung_version_holds_one_thread_however_many_batches_follow(toy_app: Flask) -> None:
+    import threading
+
+    counts = Counts()
+    runner = runner_without_thread(toy_app, queue_size=100, counts=counts)
+    runner.timeout = 0.05
+    before = set(threading.enumerate())
+    for n in range(5):
+        runner.submit("toy", ["0.2.0"], [{"x": 1.0}] * 4, f"r{n}", "rest_json")
+    while runner.run_once():
+        pass
+    assert counts.counts["failed"] == 20
+    started = set(threading.enumerate()) - before
+    assert len(started) == 1  # the first batch's call, still hanging
