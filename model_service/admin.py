@@ -4,7 +4,9 @@
   ``{"entry_point": name}`` loads a class beside the served models;
 * ``DELETE /api/admin/models/<name>[/versions/<version>]`` stops serving it;
 * ``POST /api/admin/models/<name>[/versions/<version>]/reload`` instantiates it again, so a
-  retrained model re-reads its artifacts.
+  retrained model re-reads its artifacts;
+* ``/api/admin/models/<name>/routing`` reads and changes the model's routing policy (see
+  :mod:`model_service.routing_api`); a version the policy names cannot be unloaded (409).
 
 Every request needs ``Authorization: Bearer <ADMIN_TOKEN>`` (401 without, 403 when wrong; the
 whole API answers 403 while no token is configured). Each change is swapped into the
