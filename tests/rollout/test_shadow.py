@@ -120,3 +120,14 @@ def test_a_hung_version_holds_one_thread_however_many_batches_follow(toy_app: Fl
     assert counts.counts["failed"] == 20
     started = set(threading.enumerate()) - before
     assert len(started) == 1  # the first batch's call, still hanging
+
+
+def test_closing_with_time_drains_the_queue_first(toy_app: Flask) -> None:
+    from model_service.shadow import close_on_exit
+
+    counts = Counts()
+    runner = runner_without_thread(toy_app, queue_size=100, counts=counts)
+    runner.submit("toy", ["1.1.0"], [{"x": 1.0}] * 3, "r", "rest_json")
+    toy_app.extensions["model_service.shadow"] = runner
+    assert close_on_exit(toy_app, timeout=5.0) == 0
+    assert counts.counts == {"predicted": 3, "failed": 0, "dropped": 0}
