@@ -85,3 +85,22 @@ def test_a_tampered_artifact_stops_the_load(
     monkeypatch.setattr(model_module, "ARTIFACT", copy)
     with pytest.raises(ModelLoadError, match="sha256"):
         IrisModel()
+
+
+def test_the_candidate_is_1_1_0_with_the_same_schemas_and_a_few_other_labels(
+    iris: IrisModel,
+) -> None:
+    from sklearn.datasets import load_iris
+
+    from iris_model.candidate import IrisCandidateModel
+    from iris_model.features import FEATURES
+
+    candidate = IrisCandidateModel()
+    assert (candidate.qualified_name, candidate.version) == ("iris_model", "1.1.0")
+    assert candidate.input_schema is iris.input_schema
+    assert candidate.output_schema is iris.output_schema
+    flowers = [dict(zip(FEATURES, map(float, row), strict=True)) for row in load_iris().data]
+    labels = [r["species"] for r in iris.predict_batch(flowers)]
+    candidate_labels = [r["species"] for r in candidate.predict_batch(flowers)]
+    differing = sum(a != b for a, b in zip(labels, candidate_labels, strict=True))
+    assert 0 < differing < 15
