@@ -5,6 +5,8 @@ rollback under load."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -132,21 +134,22 @@ def test_promote_and_rollback_under_load_lose_no_request(service: RunningService
     assert {version for _, version in outcomes} == {"1.0.0", "1.1.0"}
 
 
-def test_the_policy_survives_a_hup(service: RunningService) -> None:
-    import os
-    import signal
-
+def test_workers_started_by_a_hup_replay_the_policy(service: RunningService) -> None:
     put(service, {"primary": "1.1.0"})
-    pids_before = {r["pid"] for r in log_records(service)}
+    old_pids = {record["pid"] for record in log_records(service)}
     os.kill(service.process.pid, signal.SIGHUP)
+    versions: list[str] = []  # of the last round: answered by new workers only
 
-    def new_worker_answers() -> bool:
-        records = log_records(service)
-        fresh = {r["pid"] for r in records} - pids_before
-        if not fresh:
-            return False
-        return bool(predict(service).status_code == 200)
+    def only_new_workers_answer() -> bool:
+        marker = len(log_records(service))
+        versions[:] = [predict(service).headers.get("X-Model-Version", "") for _ in range(10)]
+        pids = {
+            record["pid"]
+            for record in log_records(service)[marker:]
+            if str(record.get("message", "")).startswith("POST /api/models/toy/predict")
+        }
+        return bool(pids) and not pids & old_pids
 
-    wait_for(new_worker_answers, "new workers after HUP")
-    assert {predict(service).headers["X-Model-Version"] for _ in range(40)} == {"1.1.0"}
+    wait_for(only_new_workers_answer, "the workers started by the HUP answering alone")
+    assert set(versions) == {"1.1.0"}
     put(service, {"primary": "1.0.0"})
