@@ -27,6 +27,10 @@ MONITOR_KEY = "model_service.monitoring"
 ENTRY_POINT_HEADER = "X-Entry-Point"
 """The web UI's scripts say which page called the API (``web_form``, ``web_csv``)."""
 DECLARED_ENTRY_POINTS = {"web_form", "web_csv"}
+DECISION_KEY = "routing_decision"
+"""Where routing leaves its decision for the request (``flask.g``), so a failed request is
+recorded with it."""
+DECISIONS = {"primary", "canary", "shadow", "direct"}
 PREDICTION_ENDPOINTS = {"api.predict", "v2.infer", "views.predict_page"}
 _REST_BY_MIMETYPE = {
     "application/json": "rest_json",
@@ -56,6 +60,15 @@ def current_entry_point() -> str:
     if endpoint == "views.predict_page":
         return "web_form"
     return endpoint[:32] or "unknown"
+
+
+def current_decision() -> str:
+    """How routing chose the version of the current request: what routing recorded in
+    ``g.routing_decision``, else ``direct`` for a versioned URL and ``primary`` otherwise."""
+    decision = g.get(DECISION_KEY)
+    if decision in DECISIONS:
+        return str(decision)
+    return "direct" if (request.view_args or {}).get("version") else "primary"
 
 
 def _capture_hook(monitor: Monitor) -> Any:
@@ -95,6 +108,7 @@ def _error_hook(monitor: Monitor) -> Any:
                     g.get("request_id", ""),
                     response.status_code,
                     current_entry_point(),
+                    current_decision(),
                 )
         return response
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+DECISION = (
+    "How routing chose the version: 'primary' (the policy's default version), 'canary' (a canary "
+    "weight), 'shadow' (a copy run after the answer, never returned) or 'direct' (a versioned URL)."
+)
 STATUS = "'ok', 'watch', 'drift', or 'no data' (no live values or no reference)."
 
 
@@ -80,6 +84,7 @@ class CapturedRowSchema(Schema):
     request_id = fields.String(required=True)
     index = fields.Integer(required=True, attribute="item_index", data_key="index")
     entry_point = fields.String(required=True)
+    decision = fields.String(required=True, metadata={"description": DECISION})
     inputs = fields.Dict(required=True)
     prediction = fields.Raw(required=True)
     latency_ms = fields.Float(required=True)

@@ -98,7 +98,8 @@ class Monitor:
         decision: str = "primary",
     ) -> None:
         """Queue one row per predicted item (sampled, with the excluded fields left out);
-        ``decision`` says how routing chose the version (``primary``, ``canary``, ``shadow``)."""
+        ``decision`` says how routing chose the version (``primary``, ``canary``, ``shadow``,
+        ``direct``)."""
         policy = self.policy(served)
         if not policy.enabled:
             return
@@ -116,6 +117,7 @@ class Monitor:
                 {k: v for k, v in item.items() if k not in excluded} if excluded else item,
                 result,
                 latency_ms,
+                decision,
             )
             for index, (item, result) in enumerate(zip(items, results, strict=False))
             if policy.sample_rate >= 1.0 or _sampled(policy.sample_rate)
@@ -124,10 +126,17 @@ class Monitor:
             self.writer.submit(rows)
 
     def record_error(
-        self, model: str, version: str, request_id: str, status: int, entry_point: str
+        self,
+        model: str,
+        version: str,
+        request_id: str,
+        status: int,
+        entry_point: str,
+        decision: str = "primary",
     ) -> None:
         """Queue a failed prediction request (counted as an error of the model version)."""
         row = {
+            "decision": decision,
             "model": model,
             "version": version,
             "created": time.time(),
