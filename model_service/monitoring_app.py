@@ -27,9 +27,6 @@ MONITOR_KEY = "model_service.monitoring"
 ENTRY_POINT_HEADER = "X-Entry-Point"
 """The web UI's scripts say which page called the API (``web_form``, ``web_csv``)."""
 DECLARED_ENTRY_POINTS = {"web_form", "web_csv"}
-DECISION_KEY = "routing_decision"
-"""Where routing leaves its decision for the request (``flask.g``), so a failed request is
-recorded with it."""
 DECISIONS = {"primary", "canary", "shadow", "direct"}
 PREDICTION_ENDPOINTS = {"api.predict", "v2.infer", "views.predict_page"}
 _REST_BY_MIMETYPE = {
@@ -63,12 +60,21 @@ def current_entry_point() -> str:
 
 
 def current_decision() -> str:
-    """How routing chose the version of the current request: what routing recorded in
-    ``g.routing_decision``, else ``direct`` for a versioned URL and ``primary`` otherwise."""
-    decision = g.get(DECISION_KEY)
+    """How routing chose the version of the current request: the decision of the request's
+    route (``g.route``, set by routing), else ``direct`` for a versioned URL, else ``primary``."""
+    decision = getattr(g.get("route"), "decision", None)
     if decision in DECISIONS:
         return str(decision)
     return "direct" if (request.view_args or {}).get("version") else "primary"
+
+
+def routing_primary(name: str) -> str | None:
+    """The version the model's routing policy names primary (None without a policy, or when
+    the policy leaves it to the default version)."""
+    table = getattr(current_app.extensions[EXTENSION_KEY], "routing", None)
+    policy = table.get(name) if table is not None else None
+    primary = getattr(policy, "primary", None)
+    return str(primary) if primary else None
 
 
 def _capture_hook(monitor: Monitor) -> Any:

@@ -20,7 +20,7 @@ from model_service.api.monitoring_schemas import (
 )
 from model_service.api.request_body import parse_json
 from model_service.errors import ErrorDetail, InvalidInput
-from model_service.monitoring_app import current_monitor
+from model_service.monitoring_app import current_monitor, routing_primary
 from model_service.responses import json_response
 from model_service.runtime import current_runtime
 
@@ -48,7 +48,9 @@ def monitoring_summary(name: str, version: str | None) -> Response:
     """Traffic, errors, latency, drift and live quality of a model version over a window."""
     served = current_runtime().manager.get_model(name, version)
     window = request.args.get("window", "24h")
-    summary = current_monitor().summary(served.qualified_name, served.version, window)
+    summary = current_monitor().summary(
+        served.qualified_name, served.version, window, routing_primary(served.qualified_name)
+    )
     return json_response(monitoring_summary_schema.dump(summary))
 
 
