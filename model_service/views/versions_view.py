@@ -194,18 +194,19 @@ def agreement_chart(
     ceiling = (
         axis_ceiling(max(float(entry[key]) for entry in compared)) if regression else 1.0
     ) or 1.0
+    name = "Mean absolute difference" if regression else "Agreement"
     series = [
         [
             (
                 "primary",
                 float(entry[key]),
                 _comparison_text(entry, regression),
-                f"over {entry.get('pairs') or 0:,} shadow pairs",
+                name.lower(),
+                f" over {entry.get('pairs') or 0:,} shadow pairs",
             )
         ]
         for entry in compared
     ]
-    name = "Mean absolute difference" if regression else "Agreement"
     return bars_chart(
         f"{name} with {primary} on shadowed items",
         [str(entry.get("version")) for entry in compared],
@@ -223,7 +224,7 @@ def latency_chart(entries: Sequence[Mapping[str, Any]]) -> BarsChart:
     ceiling = axis_ceiling(max((v for row in values for v in row if is_number(v)), default=0))
     series = [
         [
-            (tone, float(value) if is_number(value) else 0.0, _milliseconds(value), name)
+            (tone, float(value) if is_number(value) else 0.0, _milliseconds(value), name, "")
             for tone, name, value in (("primary", "p50", p50), ("secondary", "p99", p99))
         ]
         for p50, p99 in values
@@ -246,23 +247,24 @@ def _version_label(entry: Mapping[str, Any]) -> str:
 def bars_chart(
     title: str,
     labels: Sequence[str],
-    series: Sequence[Sequence[tuple[str, float, str, str]]],
+    series: Sequence[Sequence[tuple[str, float, str, str, str]]],
     ceiling: float,
     legend: list[tuple[str, str]],
 ) -> BarsChart:
-    """Bars grouped under ``labels``; each bar ``(tone, value, text, name)`` drawn against
-    ``ceiling``. The description reads every bar out (``label: name text``)."""
+    """Bars grouped under ``labels``; each bar ``(tone, value, text, name, note)`` drawn against
+    ``ceiling`` with ``text`` after it. The description reads every bar out (``label: name text
+    note``)."""
     groups, sentences, y = [], [], 0
     for label, bars in zip(labels, series, strict=True):
         label_y = y + LABEL_HEIGHT - 5
         y += LABEL_HEIGHT
         drawn = []
-        for tone, value, text, name in bars:
+        for tone, value, text, name, note in bars:
             width = round(max(0.0, min(value / ceiling, 1.0)) * TRACK_PERCENT, 2)
-            drawn.append(ChartBar(tone, y, width, text, f"{label}: {name} {text}"))
+            drawn.append(ChartBar(tone, y, width, text, f"{label}: {name} {text}{note}"))
             y += BAR_HEIGHT + BAR_GAP
         groups.append(ChartGroup(label, label_y, drawn))
-        sentences.append(f"{label}: " + ", ".join(f"{n} {t}" for _, _, t, n in bars))
+        sentences.append(f"{label}: " + ", ".join(f"{n} {t}{o}" for _, _, t, n, o in bars))
         y += GROUP_GAP
     return BarsChart(
         title=title,

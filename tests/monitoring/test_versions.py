@@ -344,3 +344,16 @@ def test_a_store_made_by_the_first_migration_reads_its_rows_as_primary(database_
         ({"species": "setosa"}, {"species": "setosa"})
     ]
     store.dispose()
+
+
+def test_the_page_shows_versions_only_when_more_than_one_version_has_rows(
+    monitored_app: Flask, monitored_client: FlaskClient
+) -> None:
+    monitor = monitor_of(monitored_app)
+    monitor.store.insert([iris("1.0.0", "one", "setosa", "primary")])
+    alone = monitored_client.get("/models/iris_model/monitoring").get_data(as_text=True)
+    monitor.store.insert([iris("1.1.0", "one", "setosa", "shadow")])
+    both = monitored_client.get("/models/iris_model/monitoring").get_data(as_text=True)
+
+    assert 'id="versions"' not in alone
+    assert 'id="versions"' in both and 'id="agreement-chart"' in both
