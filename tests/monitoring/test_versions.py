@@ -6,18 +6,23 @@ agreement gauge and the upgrade of a store made by the first migration."""
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
 from model_service import create_app
+from model_service.cli import main
 from model_service.monitoring.store import MIGRATIONS, Store, capture_row
 from model_service.monitoring.tables import captures, prediction_errors
 from model_service.runtime import EXTENSION_KEY, ServiceRuntime
@@ -135,8 +140,8 @@ def test_only_the_newest_rows_are_read_and_the_response_says_so(database_url: st
     for i in range(10):
         old = i < 6  # the six oldest disagree; the four newest agree
         rows.append(iris("1.0.0", f"c{i}", "setosa", "primary", ago_s=1000 - i * 10))
-        shadow = "virginica" if old else "setosa"
-        rows.append(iris("1.1.0", f"c{i}", shadow, "shadow", ago_s=1000 - i * 10))
+        label = "virginica" if old else "setosa"
+        rows.append(iris("1.1.0", f"c{i}", label, "shadow", ago_s=1000 - i * 10))
     monitor.store.insert(rows)
 
     section = versions(app.test_client())
@@ -357,3 +362,48 @@ def test_the_page_shows_versions_only_when_more_than_one_version_has_rows(
 
     assert 'id="versions"' not in alone
     assert 'id="versions"' in both and 'id="agreement-chart"' in both
+
+
+def test_the_routing_policys_primary_is_the_one_compared_against(
+    monitored_app: Flask, monitored_client: FlaskClient
+) -> None:
+    rows = [iris("1.0.0", f"t{i}", "setosa", "primary") for i in range(3)]
+    rows += [iris("1.1.0", f"t{i}", "setosa", "canary") for i in range(2)]
+    monitor_of(monitored_app).store.insert(rows)
+    runtime = monitored_app.extensions[EXTENSION_KEY]
+
+    class Table:  # what routing's table answers: the policy of a model, with its primary
+        @staticmethod
+        def get(model: str) -> Any:
+            return SimpleNamespace(primary="1.1.0") if model == "iris_model" else None
+
+    runtime.routing = Table()
+    section = versions(monitored_client)
+
+    assert section["primary"] == "1.1.0"
+    assert [entry["version"] for entry in section["compared"]] == ["1.1.0"]
+    assert versions(monitored_client, "bike_demand_model")["primary"] == "1.0.0"
+
+
+def test_the_admin_rows_and_the_export_carry_the_decision(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(monitored_settings(database_url, ADMIN_TOKEN="t0ken"))
+    monitor = monitor_of(app)
+    monitor.store.insert([iris("1.0.0", "e1", "setosa", "primary")])
+    monitor.store.insert([iris("1.1.0", "e1", "virginica", "shadow")])
+    monkeypatch.setenv("MODEL_SERVICE_MONITORING_DATABASE_URL", database_url)
+
+    admin = app.test_client().get(
+        "/api/admin/models/iris_model/captures", headers={"Authorization": "Bearer t0ken"}
+    )
+    exported = CliRunner().invoke(main, ["captures", "export", "iris_model", "--format", "csv"])
+
+    assert [row["decision"] for row in admin.get_json()["captures"]] == ["primary", "shadow"]
+    assert exported.exit_code == 0, exported.output
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert [(row["version"], row["decision"]) for row in rows] == [
+        ("1.0.0", "primary"),
+        ("1.1.0", "shadow"),
+    ]
+    monitor.store.dispose()
