@@ -18,6 +18,7 @@ PredictionObserver = Callable[[ServedModel, int, float], None]
 """Called after each successful prediction with the model, the item count and the seconds taken."""
 
 
+
 class PredictionCapture(Protocol):
     """Called after each successful prediction with the model, the items, the results, the seconds
     taken and how the version was chosen (``decision``: ``primary``, ``canary`` or ``shadow``);
