@@ -1,7 +1,8 @@
 """Monitoring routes: feedback, the public monitoring summary, and raw captures (admin only).
 
 * ``POST /api/models/<name>/feedback``: ``{"request_id", "index", "actual"}`` or a list of them;
-* ``GET /api/models/<name>[/versions/<version>]/monitoring?window=24h``;
+* ``GET /api/models/<name>[/versions/<version>]/monitoring?window=24h`` (with the model's
+  versions compared, see :mod:`model_service.monitoring.comparison`);
 * ``GET /api/admin/models/<name>/captures?limit=&since=``: needs the admin token.
 """
 
