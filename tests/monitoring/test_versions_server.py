@@ -1,6 +1,6 @@
 """The versions comparison under the real server (gunicorn, monitoring on, SQLite): the API's
 ``versions`` section and the monitoring page's Versions section after iris 1.0.0 answered and
-1.1.0's shadow copies of the same items were captured."""
+1.1.0 answered one call to its versioned URL and shadow copies of the same items."""
 
 from __future__ import annotations
 
@@ -42,14 +42,17 @@ def test_the_api_compares_the_shadow_version_with_the_primary(
     primary, shadow = section["compared"]
     assert primary["version"] == "1.0.0" and primary["is_primary"] is True
     assert primary["decisions"] == {"primary": len(FLOWERS)}
-    assert shadow["version"] == "1.1.0" and shadow["decisions"] == {"shadow": len(FLOWERS)}
+    assert shadow["version"] == "1.1.0" and shadow["decisions"]["shadow"] == len(FLOWERS)
+    # the versioned call: "direct" once routing passes its decision to capture
+    assert sum(shadow["decisions"].values()) == len(FLOWERS) + 1
     assert (shadow["pairs"], shadow["unpaired"]) == (len(FLOWERS), 0)
     assert shadow["agreement"] == pytest.approx(traffic.agreement)
-    assert shadow["latency_ms"] == {"p50": SHADOW_LATENCY_MS, "p99": SHADOW_LATENCY_MS}
-    expected_shares = {
-        label: traffic.shadow_answers.count(label) / len(FLOWERS)
-        for label in set(traffic.shadow_answers)
+    assert shadow["latency_by_decision"]["shadow"] == {
+        "p50": SHADOW_LATENCY_MS,
+        "p99": SHADOW_LATENCY_MS,
     }
+    labels = [*traffic.shadow_answers, traffic.direct_answer]
+    expected_shares = {label: labels.count(label) / len(labels) for label in set(labels)}
     assert shadow["label_shares"] == pytest.approx(expected_shares)
     assert shadow["errors"] == {"count": 0, "rate": 0.0}
     # the same section on the versioned URL: it is the model's comparison

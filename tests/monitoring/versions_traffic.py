@@ -49,6 +49,9 @@ class Traffic:
 
     answers: list[str]
     shadow_answers: list[str]
+    direct_answer: str
+    """1.1.0's answer to one flower sent to its versioned URL (decision ``direct`` once routing
+    records it, ``primary`` before)."""
 
     @property
     def agreement(self) -> float:
@@ -57,8 +60,9 @@ class Traffic:
 
 
 def send_and_shadow(service: RunningService, state_dir: Path) -> Traffic:
-    """Predict :data:`FLOWERS` unversioned (one request), wait until the server stored them, then
-    write 1.1.0's answers to the same items as its shadow rows."""
+    """Predict :data:`FLOWERS` unversioned (one request) and one flower through 1.1.0's versioned
+    URL, wait until the server stored them, then write 1.1.0's answers to the same items as its
+    shadow rows."""
     request_id = f"versions-{uuid.uuid4().hex}"
     response = requests.post(
         service.url("/api/models/iris_model/predict"),
@@ -67,7 +71,12 @@ def send_and_shadow(service: RunningService, state_dir: Path) -> Traffic:
         timeout=10,
     )
     response.raise_for_status()
-    wait_for_versions(service, lambda section: _decisions(section, "1.0.0") == len(FLOWERS))
+    direct = requests.post(
+        service.url("/api/models/iris_model/versions/1.1.0/predict"), json=FLOWERS[1], timeout=10
+    )
+    direct.raise_for_status()
+    wait_for_versions(service, lambda _: _stored(service, "1.0.0") == len(FLOWERS))
+    wait_for_versions(service, lambda _: _stored(service, "1.1.0") == 1)
     shadow_results = IrisModelNext().predict_batch(FLOWERS)
     store = Store(f"sqlite:///{state_dir / SQLITE_FILE}")
     now = time.time()
@@ -92,14 +101,13 @@ def send_and_shadow(service: RunningService, state_dir: Path) -> Traffic:
     return Traffic(
         [result["species"] for result in response.json()],
         [result["species"] for result in shadow_results],
+        direct.json()["species"],
     )
 
 
-def _decisions(section: dict[str, Any], version: str) -> int:
-    for entry in section["compared"]:
-        if entry["version"] == version:
-            return int(sum(entry["decisions"].values()))
-    return 0
+def _stored(service: RunningService, version: str) -> int:
+    url = f"/api/models/iris_model/versions/{version}/monitoring?window=1h"
+    return int(requests.get(service.url(url), timeout=10).json()["predictions"])
 
 
 def wait_for_versions(service: RunningService, done: Any, timeout: float = 30.0) -> dict[str, Any]:
