@@ -27,6 +27,7 @@ COLUMNS = (
     "request_id",
     "item_index",
     "entry_point",
+    "decision",
     "latency_ms",
     "inputs",
     "prediction",

@@ -27,6 +27,7 @@ MONITOR_KEY = "model_service.monitoring"
 ENTRY_POINT_HEADER = "X-Entry-Point"
 """The web UI's scripts say which page called the API (``web_form``, ``web_csv``)."""
 DECLARED_ENTRY_POINTS = {"web_form", "web_csv"}
+DECISIONS = {"primary", "canary", "shadow", "direct"}
 PREDICTION_ENDPOINTS = {"api.predict", "v2.infer", "views.predict_page"}
 _REST_BY_MIMETYPE = {
     "application/json": "rest_json",
@@ -56,6 +57,24 @@ def current_entry_point() -> str:
     if endpoint == "views.predict_page":
         return "web_form"
     return endpoint[:32] or "unknown"
+
+
+def current_decision() -> str:
+    """How routing chose the version of the current request: the decision of the request's
+    route (``g.route``, set by routing), else ``direct`` for a versioned URL, else ``primary``."""
+    decision = getattr(g.get("route"), "decision", None)
+    if decision in DECISIONS:
+        return str(decision)
+    return "direct" if (request.view_args or {}).get("version") else "primary"
+
+
+def routing_primary(name: str) -> str | None:
+    """The version the model's routing policy names primary (None without a policy, or when
+    the policy leaves it to the default version)."""
+    table = getattr(current_app.extensions[EXTENSION_KEY], "routing", None)
+    policy = table.get(name) if table is not None else None
+    primary = getattr(policy, "primary", None)
+    return str(primary) if primary else None
 
 
 def _capture_hook(monitor: Monitor) -> Any:
@@ -95,6 +114,7 @@ def _error_hook(monitor: Monitor) -> Any:
                     g.get("request_id", ""),
                     response.status_code,
                     current_entry_point(),
+                    current_decision(),
                 )
         return response
 

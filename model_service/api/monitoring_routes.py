@@ -1,7 +1,8 @@
 """Monitoring routes: feedback, the public monitoring summary, and raw captures (admin only).
 
 * ``POST /api/models/<name>/feedback``: ``{"request_id", "index", "actual"}`` or a list of them;
-* ``GET /api/models/<name>[/versions/<version>]/monitoring?window=24h``;
+* ``GET /api/models/<name>[/versions/<version>]/monitoring?window=24h`` (with the model's
+  versions compared, see :mod:`model_service.monitoring.comparison`);
 * ``GET /api/admin/models/<name>/captures?limit=&since=``: needs the admin token.
 """
 
@@ -20,7 +21,7 @@ from model_service.api.monitoring_schemas import (
 )
 from model_service.api.request_body import parse_json
 from model_service.errors import ErrorDetail, InvalidInput
-from model_service.monitoring_app import current_monitor
+from model_service.monitoring_app import current_monitor, routing_primary
 from model_service.responses import json_response
 from model_service.runtime import current_runtime
 
@@ -48,7 +49,9 @@ def monitoring_summary(name: str, version: str | None) -> Response:
     """Traffic, errors, latency, drift and live quality of a model version over a window."""
     served = current_runtime().manager.get_model(name, version)
     window = request.args.get("window", "24h")
-    summary = current_monitor().summary(served.qualified_name, served.version, window)
+    summary = current_monitor().summary(
+        served.qualified_name, served.version, window, routing_primary(served.qualified_name)
+    )
     return json_response(monitoring_summary_schema.dump(summary))
 
 

@@ -33,6 +33,14 @@ LABELLED = Gauge(
     multiprocess_mode="mostrecent",
 )
 
+VERSION_AGREEMENT = Gauge(
+    "model_service_version_agreement",
+    "Share of shadow items whose label agrees with the primary version's answer, over "
+    "MONITORING_GAUGE_WINDOW (classification models with shadow traffic).",
+    ["model", "version"],
+    multiprocess_mode="mostrecent",
+)
+
 
 def publish_gauges(summaries: Sequence[dict[str, Any]]) -> None:
     """Set the gauges from monitoring summaries (see :meth:`Monitor.summary`)."""
@@ -49,3 +57,10 @@ def publish_gauges(summaries: Sequence[dict[str, Any]]) -> None:
             value = quality["metrics"].get(metric)
             if value is not None:
                 QUALITY.labels(*labels, metric).set(value)
+
+
+def publish_agreement(model: str, versions: dict[str, Any]) -> None:
+    """Set the agreement gauge of each compared version (see :func:`.compare_versions`)."""
+    for entry in versions["compared"]:
+        if entry["agreement"] is not None:
+            VERSION_AGREEMENT.labels(model, entry["version"]).set(entry["agreement"])

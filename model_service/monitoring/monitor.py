@@ -15,8 +15,9 @@ from model_service.errors import InvalidInput, ModelNotFound
 from model_service.model_manager import ModelManager, ServedModel
 from model_service.monitoring import analysis
 from model_service.monitoring.capture import CaptureWriter
+from model_service.monitoring.comparison import compare_versions
 from model_service.monitoring.feedback import read_labels, unknown_predictions
-from model_service.monitoring.gauges import publish_gauges
+from model_service.monitoring.gauges import publish_agreement, publish_gauges
 from model_service.monitoring.native import off_event_loop
 from model_service.monitoring.reference import ModelReference, build_reference
 from model_service.monitoring.settings import CapturePolicy, MonitoringSettings
@@ -98,7 +99,8 @@ class Monitor:
         decision: str = "primary",
     ) -> None:
         """Queue one row per predicted item (sampled, with the excluded fields left out);
-        ``decision`` says how routing chose the version (``primary``, ``canary``, ``shadow``)."""
+        ``decision`` says how routing chose the version (``primary``, ``canary``, ``shadow``,
+        ``direct``)."""
         policy = self.policy(served)
         if not policy.enabled:
             return
@@ -116,6 +118,7 @@ class Monitor:
                 {k: v for k, v in item.items() if k not in excluded} if excluded else item,
                 result,
                 latency_ms,
+                decision,
             )
             for index, (item, result) in enumerate(zip(items, results, strict=False))
             if policy.sample_rate >= 1.0 or _sampled(policy.sample_rate)
@@ -124,10 +127,17 @@ class Monitor:
             self.writer.submit(rows)
 
     def record_error(
-        self, model: str, version: str, request_id: str, status: int, entry_point: str
+        self,
+        model: str,
+        version: str,
+        request_id: str,
+        status: int,
+        entry_point: str,
+        decision: str = "primary",
     ) -> None:
         """Queue a failed prediction request (counted as an error of the model version)."""
         row = {
+            "decision": decision,
             "model": model,
             "version": version,
             "created": time.time(),
@@ -176,11 +186,40 @@ class Monitor:
     def _served(self, qualified_name: str, version: str | None) -> ServedModel:
         return self.manager.get_model(qualified_name, version)
 
-    def summary(self, qualified_name: str, version: str, window: str) -> dict[str, Any]:
-        """The JSON of ``GET /api/models/<name>/monitoring?window=...``."""
+    def summary(
+        self, qualified_name: str, version: str, window: str, primary: str | None = None
+    ) -> dict[str, Any]:
+        """The JSON of ``GET /api/models/<name>/monitoring?window=...``: the version's figures
+        and the model's ``versions`` compared (``primary``: routing's primary, when known)."""
         parsed = parse_window(window)
         served = self._served(qualified_name, version)
-        return off_event_loop(self._summary, served, parsed.text, parsed.start(time.time()))
+        start = parsed.start(time.time())
+        summary = off_event_loop(self._summary, served, parsed.text, start)
+        summary["versions"] = off_event_loop(
+            self._versions, served.qualified_name, start, self.settings.analysis_max_rows, primary
+        )
+        return summary
+
+    def _versions(
+        self, name: str, start: float | None, max_rows: int, primary: str | None = None
+    ) -> dict[str, Any]:
+        default = self.manager.get_model(name)
+        return compare_versions(
+            self.store,
+            name,
+            lambda version: self._version_reference(default, version),
+            start,
+            max_rows,
+            default.version,
+            primary,
+        )
+
+    def _version_reference(self, default: ServedModel, version: str) -> ModelReference:
+        """The reference of a loaded version; the default version's for one no longer loaded."""
+        try:
+            return self.reference(self.manager.get_model(default.qualified_name, version))
+        except ModelNotFound:
+            return self.reference(default)
 
     def _summary(
         self, served: ServedModel, window: str, start: float | None, max_rows: int | None = None
@@ -305,7 +344,7 @@ class Monitor:
                 self.refresh_gauges()
 
     def refresh_gauges(self) -> None:
-        """Recompute the drift and quality gauges of every served model."""
+        """Recompute the drift, quality and version agreement gauges of every served model."""
         window = parse_window(self.settings.gauge_window)
         start = window.start(time.time())
         summaries = [
@@ -313,6 +352,8 @@ class Monitor:
             for served in self.manager.served_models()
         ]
         publish_gauges(summaries)
+        for name in sorted({served.qualified_name for served in self.manager.served_models()}):
+            publish_agreement(name, self._versions(name, start, self.settings.gauge_max_rows))
 
 
 GAUGE_LEASE_FILE = "gauges.lock"

@@ -24,7 +24,15 @@ captures = sa.Table(
     sa.Column("latency_ms", sa.Float, nullable=False),
     sa.Column("actual", sa.JSON, nullable=True),
     sa.Column("labelled", sa.Float, nullable=True, doc="Epoch seconds of the latest feedback."),
+    sa.Column(
+        "decision",
+        sa.String(16),
+        nullable=False,
+        server_default="primary",
+        doc="How routing chose the version: primary, canary, shadow or direct.",
+    ),
     sa.Index("ix_captures_model_version_created", "model", "version", "created"),
+    sa.Index("ix_captures_model_decision_created", "model", "decision", "created"),
     sa.Index("ix_captures_model_request", "model", "request_id", "item_index"),
     sa.Index("ix_captures_created", "created"),
 )
@@ -39,5 +47,6 @@ prediction_errors = sa.Table(
     sa.Column("request_id", sa.String(128), nullable=False),
     sa.Column("status", sa.Integer, nullable=False),
     sa.Column("entry_point", sa.String(32), nullable=False),
+    sa.Column("decision", sa.String(16), nullable=False, server_default="primary"),
     sa.Index("ix_prediction_errors_model_version_created", "model", "version", "created"),
 )

@@ -1,4 +1,5 @@
-"""The monitoring page of a model: traffic, latency, errors, drift and live quality over a window.
+"""The monitoring page of a model: traffic, latency, errors, drift and live quality over a window,
+and the model's versions compared when more than one has predictions in it.
 
 A thin view over the monitor (:func:`model_service.monitoring_app.current_monitor`): it reads the
 same summary the JSON API serves, plus the timeline and histograms, and renders them as
@@ -11,7 +12,7 @@ from __future__ import annotations
 from flask import render_template, request, url_for
 
 from model_service.errors import InvalidInput
-from model_service.monitoring_app import current_monitor
+from model_service.monitoring_app import current_monitor, routing_primary
 from model_service.views import views
 from model_service.views.errors import error_page
 from model_service.views.monitoring_view import (
@@ -21,6 +22,7 @@ from model_service.views.monitoring_view import (
     monitoring_view,
 )
 from model_service.views.pages import model_context, served_model
+from model_service.views.versions_view import versions_view
 
 
 @views.get("/models/<name>/monitoring", defaults={"version": None})
@@ -31,7 +33,9 @@ def monitoring_page(name: str, version: str | None) -> str | tuple[str, int]:
     window = request.args.get("window", DEFAULT_WINDOW)
     monitor = current_monitor()
     try:
-        summary = monitor.summary(served.qualified_name, served.version, window)
+        summary = monitor.summary(
+            served.qualified_name, served.version, window, routing_primary(served.qualified_name)
+        )
     except InvalidInput as error:
         reasons = " ".join(detail.message for detail in error.details)
         return error_page(400, "Unknown time window", f"{error.message} {reasons}".strip())
@@ -47,6 +51,7 @@ def monitoring_page(name: str, version: str | None) -> str | tuple[str, int]:
             histograms,
             list(served.input_schema.json_schema.get("properties", {})),
         ),
+        comparison=versions_view(summary.get("versions")),
         capture_on=monitor.policy(served).enabled,
         target=getattr(served.model, "target_field", None),
         few_predictions=FEW_PREDICTIONS,
