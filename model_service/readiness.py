@@ -8,6 +8,7 @@ warming up (one prediction per model with its example input, see :mod:`model_ser
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from typing import Any
 
@@ -29,6 +30,9 @@ def readiness() -> dict[str, Any]:
     warm_up: threading.Event | None = current_app.extensions.get(WARM_UP_KEY)
     if warm_up is not None and not warm_up.is_set():
         reasons.append(f"worker {os.getpid()} is warming up: one prediction per model")
+    grpc_port = runtime.settings.get("GRPC_PORT")
+    if grpc_port is not None and not grpc_accepting(runtime.settings.get("GRPC_HOST"), grpc_port):
+        reasons.append(f"the gRPC server on port {grpc_port} does not accept connections")
     return {
         "status": "unavailable" if reasons else "ok",
         "models": sorted(f"{model.qualified_name}:{model.version}" for model in served),
@@ -55,3 +59,17 @@ def not_ready_reasons(runtime: ServiceRuntime) -> list[str]:
     if not served:
         reasons.append("no model is loaded")
     return reasons
+
+
+GRPC_PROBE_SECONDS = 0.5
+
+
+def grpc_accepting(host: str | None, port: int) -> bool:
+    """Whether a gRPC server process (see :mod:`model_service.grpc_v2.processes`) accepts TCP
+    connections on ``port``: they are separate processes, so a worker asks the port itself."""
+    target = "127.0.0.1" if host in (None, "", "0.0.0.0", "::") else host
+    try:
+        with socket.create_connection((target, port), timeout=GRPC_PROBE_SECONDS):
+            return True
+    except OSError:
+        return False
