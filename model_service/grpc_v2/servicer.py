@@ -106,11 +106,8 @@ class InferenceServicer(pb_grpc.GRPCInferenceServiceServicer):
 
     def ServerMetadata(self, request: Any, context: grpc.ServicerContext) -> Any:
         def metadata() -> Any:
-            return pb.ServerMetadataResponse(
-                name=_SERVER_METADATA["name"],
-                version=_SERVER_METADATA["version"],
-                extensions=_SERVER_METADATA["extensions"],
-            )
+            described: dict[str, Any] = _SERVER_METADATA
+            return pb.ServerMetadataResponse(**described)
 
         return self._call("ServerMetadata", context, metadata)
 
