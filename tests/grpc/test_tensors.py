@@ -12,7 +12,12 @@ from model_service.errors import InvalidInput
 from model_service.grpc_v2 import grpc_predict_v2_pb2 as pb
 from model_service.grpc_v2.tensors import infer_response, read_infer_request
 
-VALUES = {"FP64": [1.5, -2.0], "INT64": [3, -4], "BOOL": [True, False], "BYTES": ["a", "é"]}
+VALUES: dict[str, list[object]] = {
+    "FP64": [1.5, -2.0],
+    "INT64": [3, -4],
+    "BOOL": [True, False],
+    "BYTES": ["a", "é"],
+}
 
 
 def _raw(datatype: str, values: list[object]) -> bytes:
@@ -46,7 +51,13 @@ def test_typed_and_raw_contents_give_the_same_tensor(datatype: str, raw: bool) -
     request, came_raw = read_infer_request(message)
     assert came_raw is raw
     assert request.inputs == [
-        {"name": "x", "datatype": datatype, "shape": [2], "parameters": {}, "data": VALUES[datatype]}
+        {
+            "name": "x",
+            "datatype": datatype,
+            "shape": [2],
+            "parameters": {},
+            "data": VALUES[datatype],
+        }
     ]
     assert request.requested_outputs == ["y"]
     assert request.id == "call-1"
@@ -84,6 +95,6 @@ def test_an_answer_to_a_raw_request_is_raw() -> None:
 def test_an_answer_to_a_typed_request_is_typed() -> None:
     response = infer_response(BODY, raw=False)
     assert response.id == "call-1"
-    assert list(response.outputs[0].contents.bytes_contents) == ["a".encode(), "é".encode()]
+    assert list(response.outputs[0].contents.bytes_contents) == [b"a", "é".encode()]
     assert list(response.outputs[1].contents.fp64_contents) == [0.25, 0.75]
     assert not response.raw_output_contents

@@ -3,6 +3,7 @@ without an HTTP request, on a parsed :class:`InferRequest`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from tests.v2.test_endpoints import IRIS_ROWS, iris_tensors
 
 
 @pytest.fixture
-def runtime(app: Flask) -> ServiceRuntime:
+def runtime(app: Flask) -> Iterator[ServiceRuntime]:
     with app.test_request_context():
         yield app.extensions["model_service"]
 
@@ -25,9 +26,7 @@ def _request(inputs: list[dict[str, Any]], outputs: list[str] | None = None) -> 
     return InferRequest(inputs, outputs, "call-7", {})
 
 
-def test_infer_answers_what_the_rest_route_answers(
-    app: Flask, runtime: ServiceRuntime
-) -> None:
+def test_infer_answers_what_the_rest_route_answers(app: Flask, runtime: ServiceRuntime) -> None:
     served = resolve_model("iris_model", None, routing_key=None)
     body = infer(runtime, served, _request(iris_tensors(IRIS_ROWS)))
     rest = app.test_client().post(
