@@ -63,6 +63,7 @@ test: test-install lint typecheck
 bench: install
 	$(BIN)/python scripts/bench/run.py
 	$(BIN)/python scripts/bench/validation_cost.py
+	$(BIN)/python scripts/bench/grpc_bench.py
 
 bench-quick: install
 	$(BIN)/python scripts/bench/run.py --quick
