@@ -22,8 +22,9 @@ warmed up. Absent outside the launcher (tests, ``flask run``), where nothing war
 
 
 def readiness() -> dict[str, Any]:
-    """``{"status", "models", "failed", "reasons"}`` of the current app; ready when
-    ``reasons`` is empty."""
+    """``{"status", "models", "failed", "reasons"}`` of the current app, and ``grpc`` (its port,
+    whether it accepts connections) with ``serve --grpc-port``; ready when ``reasons`` is
+    empty."""
     runtime = current_runtime()
     served = runtime.manager.served_models()
     reasons = not_ready_reasons(runtime)
@@ -31,14 +32,21 @@ def readiness() -> dict[str, Any]:
     if warm_up is not None and not warm_up.is_set():
         reasons.append(f"worker {os.getpid()} is warming up: one prediction per model")
     grpc_port = runtime.settings.get("GRPC_PORT")
-    if grpc_port is not None and not grpc_accepting(runtime.settings.get("GRPC_HOST"), grpc_port):
-        reasons.append(f"the gRPC server on port {grpc_port} does not accept connections")
-    return {
+    grpc_state = None
+    if grpc_port is not None:
+        accepting = grpc_accepting(runtime.settings.get("GRPC_HOST"), grpc_port)
+        grpc_state = {"port": grpc_port, "accepting": accepting}
+        if not accepting:
+            reasons.append(f"the gRPC server on port {grpc_port} does not accept connections")
+    state: dict[str, Any] = {
         "status": "unavailable" if reasons else "ok",
         "models": sorted(f"{model.qualified_name}:{model.version}" for model in served),
         "failed": [failure.to_dict() for failure in runtime.manager.failures],
         "reasons": reasons,
     }
+    if grpc_state is not None:
+        state["grpc"] = grpc_state
+    return state
 
 
 def not_ready_reasons(runtime: ServiceRuntime) -> list[str]:

@@ -26,5 +26,11 @@ def test_not_ready_while_nothing_listens_on_the_grpc_port(settings: dict[str, An
 
 def test_ready_when_the_grpc_port_accepts(settings: dict[str, Any]) -> None:
     with socket.create_server(("127.0.0.1", 0)) as listener:
-        response = _ready(settings, listener.getsockname()[1])
+        port = listener.getsockname()[1]
+        response = _ready(settings, port)
     assert response.status_code == 200, response.get_json()
+    assert response.get_json()["grpc"] == {"port": port, "accepting": True}
+
+
+def test_without_grpc_readiness_does_not_mention_it(settings: dict[str, Any]) -> None:
+    assert "grpc" not in create_app(settings).test_client().get("/api/health/ready").get_json()
