@@ -371,3 +371,19 @@ def test_a_killed_grpc_process_is_restarted() -> None:
         poll(lambda: len(service.serving_pids()) == 2 and service.live())
         assert service.serving_pids()[1] != first
         assert service.triton.infer("iris_model", iris_inputs()).as_numpy("species") is not None
+
+
+@pytest.mark.parametrize(
+    ("rows", "fragment"),
+    [(1001, "at most 1000 per request"), (200_000, "larger than max")],
+    ids=["more-rows-than-MAX_BATCH_ITEMS", "message-over-MAX_CONTENT_LENGTH"],
+)
+def test_too_many_rows_or_too_big_a_message_is_resource_exhausted(
+    service: GrpcService, rows: int, fragment: str
+) -> None:
+    matrix = triton.InferInput("input-0", [rows, 4], "FP64")
+    matrix.set_data_from_numpy(np.ones((rows, 4)))
+    with pytest.raises(InferenceServerException) as raised:
+        service.triton.infer("iris_model", [matrix])
+    assert raised.value.status() == "StatusCode.RESOURCE_EXHAUSTED"
+    assert fragment in raised.value.message()
