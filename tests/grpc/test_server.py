@@ -311,9 +311,18 @@ def test_a_hung_model_past_the_client_deadline_is_deadline_exceeded_and_others_s
     with pytest.raises(InferenceServerException) as raised:
         service.triton.infer("slow", slow_inputs(5.0), client_timeout=0.5)
     assert raised.value.status() == "StatusCode.DEADLINE_EXCEEDED"
+    # the server itself gave up at the deadline (it would count OK after the model's 5 s)
+    poll(lambda: ("DEADLINE_EXCEEDED", "ModelInfer") in grpc_counts(service), seconds=3)
     result = service.triton.infer("iris_model", iris_inputs())
     assert _flat(result.as_numpy("species")) == ["virginica", "virginica"]
     assert service.triton.is_server_ready()
+
+
+def grpc_counts(service: GrpcService) -> dict[tuple[str, str], float]:
+    """``model_service_grpc_requests_total`` by (code, method), from ``/metrics``."""
+    metrics = requests.get(service.running.url("/metrics"), timeout=10).text
+    pattern = r'model_service_grpc_requests_total\{code="(\w+)",method="(\w+)"\} ([0-9.e+]+)'
+    return {(code, method): float(count) for code, method, count in re.findall(pattern, metrics)}
 
 
 def test_the_calls_appear_in_prometheus_metrics(service: GrpcService) -> None:
@@ -321,12 +330,7 @@ def test_the_calls_appear_in_prometheus_metrics(service: GrpcService) -> None:
     with pytest.raises(InferenceServerException):
         service.triton.infer("no_such_model", iris_inputs())
     metrics = requests.get(service.running.url("/metrics"), timeout=10).text
-    counted = {
-        (match[0], match[1]): float(match[2])
-        for match in re.findall(
-            r'model_service_grpc_requests_total\{code="(\w+)",method="(\w+)"\} ([0-9.e+]+)', metrics
-        )
-    }
+    counted = grpc_counts(service)
     assert counted[("OK", "ModelInfer")] >= 1
     assert counted[("NOT_FOUND", "ModelInfer")] >= 1
     assert re.search(
