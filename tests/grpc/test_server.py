@@ -325,6 +325,14 @@ def grpc_counts(service: GrpcService) -> dict[tuple[str, str], float]:
     return {(code, method): float(count) for code, method, count in re.findall(pattern, metrics)}
 
 
+def test_a_model_that_raises_is_internal_without_its_trace(service: GrpcService) -> None:
+    with pytest.raises(InferenceServerException) as raised:
+        service.triton.infer("slow", slow_inputs(-1.0))  # time.sleep refuses a negative length
+    assert raised.value.status() == "StatusCode.INTERNAL"
+    assert "negative" not in raised.value.message()
+    assert "Traceback" not in raised.value.message()
+
+
 def test_the_calls_appear_in_prometheus_metrics(service: GrpcService) -> None:
     service.triton.infer("iris_model", iris_inputs())
     with pytest.raises(InferenceServerException):
