@@ -7,7 +7,7 @@ PORT ?= 5000
 EXAMPLES := $(patsubst %/pyproject.toml,%,$(wildcard examples/*/pyproject.toml))
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: install test-install system-deps image-deps run test lint typecheck bench bench-quick openapi image \
+.PHONY: install test-install system-deps image-deps run test lint typecheck bench bench-quick openapi grpc-stubs image \
 	image-test clean
 
 install: $(VENV)/.installed
@@ -60,15 +60,22 @@ test: test-install lint typecheck
 	$(BIN)/python -m pytest -m "not image"
 	$(MAKE) image-test
 
-bench: install
+# wrk and tritonclient (the gRPC row's client) come with the test set-up
+bench: test-install
 	$(BIN)/python scripts/bench/run.py
 	$(BIN)/python scripts/bench/validation_cost.py
+	$(BIN)/python scripts/bench/grpc_bench.py
+	$(BIN)/python scripts/bench/shadow.py
 
 bench-quick: install
 	$(BIN)/python scripts/bench/run.py --quick
 
 openapi: install
 	$(BIN)/python scripts/generate_openapi.py --output openapi.yaml
+
+# The V2 gRPC API's Python stubs, from model_service/grpc_v2/grpc_predict_v2.proto (grpcio-tools).
+grpc-stubs: $(VENV)/.test-installed
+	$(BIN)/python scripts/generate_grpc_stubs.py
 
 # e.g. make image IMAGE_BUILD_ARGS="--build-arg BASE_IMAGE=registry.example/python:3.11-slim"
 IMAGE ?= model-service:latest

@@ -68,6 +68,16 @@ class Config:
     MAX_BATCH_ITEMS = 1000
     """Most items in one batch request; a longer batch gets 413."""
 
+    GRPC_PROCESSES = 1
+    """gRPC server processes the launcher starts with ``serve --grpc-port`` (one port, shared)."""
+
+    GRPC_THREADS = 8
+    """Threads of each gRPC server process: calls it works on at once."""
+
+    GRPC_MAX_CONCURRENT_CALLS = 256
+    """Calls one gRPC server process accepts at once (queued beyond its threads); more are
+    refused with ``RESOURCE_EXHAUSTED``."""
+
     MAX_FORM_FIELDS = 1000
     """Most fields in a form-encoded body (werkzeug stops parsing past it)."""
 

@@ -171,6 +171,14 @@ def _default_workers() -> int:
     help="Detach from the terminal (give --error-logfile to keep the logs).",
 )
 @_option(
+    "--grpc-port",
+    envvar="GRPC_PORT",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Also serve the V2 inference protocol over gRPC on this port (KServe uses 8081) "
+    "[default: off].",
+)
+@_option(
     "--debug",
     envvar="DEBUG",
     is_flag=True,

@@ -8,6 +8,7 @@ warming up (one prediction per model with its example input, see :mod:`model_ser
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from typing import Any
 
@@ -21,20 +22,31 @@ warmed up. Absent outside the launcher (tests, ``flask run``), where nothing war
 
 
 def readiness() -> dict[str, Any]:
-    """``{"status", "models", "failed", "reasons"}`` of the current app; ready when
-    ``reasons`` is empty."""
+    """``{"status", "models", "failed", "reasons"}`` of the current app, and ``grpc`` (its port,
+    whether it accepts connections) with ``serve --grpc-port``; ready when ``reasons`` is
+    empty."""
     runtime = current_runtime()
     served = runtime.manager.served_models()
     reasons = not_ready_reasons(runtime)
     warm_up: threading.Event | None = current_app.extensions.get(WARM_UP_KEY)
     if warm_up is not None and not warm_up.is_set():
         reasons.append(f"worker {os.getpid()} is warming up: one prediction per model")
-    return {
+    grpc_port = runtime.settings.get("GRPC_PORT")
+    grpc_state = None
+    if grpc_port is not None:
+        accepting = grpc_accepting(runtime.settings.get("GRPC_HOST"), grpc_port)
+        grpc_state = {"port": grpc_port, "accepting": accepting}
+        if not accepting:
+            reasons.append(f"the gRPC server on port {grpc_port} does not accept connections")
+    state: dict[str, Any] = {
         "status": "unavailable" if reasons else "ok",
         "models": sorted(f"{model.qualified_name}:{model.version}" for model in served),
         "failed": [failure.to_dict() for failure in runtime.manager.failures],
         "reasons": reasons,
     }
+    if grpc_state is not None:
+        state["grpc"] = grpc_state
+    return state
 
 
 def not_ready_reasons(runtime: ServiceRuntime) -> list[str]:
@@ -55,3 +67,17 @@ def not_ready_reasons(runtime: ServiceRuntime) -> list[str]:
     if not served:
         reasons.append("no model is loaded")
     return reasons
+
+
+GRPC_PROBE_SECONDS = 0.5
+
+
+def grpc_accepting(host: str | None, port: int) -> bool:
+    """Whether a gRPC server process (see :mod:`model_service.grpc_v2.processes`) accepts TCP
+    connections on ``port``: they are separate processes, so a worker asks the port itself."""
+    target = "127.0.0.1" if host in (None, "", "0.0.0.0", "::") else host
+    try:
+        with socket.create_connection((target, port), timeout=GRPC_PROBE_SECONDS):
+            return True
+    except OSError:
+        return False

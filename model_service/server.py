@@ -22,6 +22,9 @@ What ``model-service serve`` sets up around gunicorn, and why:
   ``--graceful-timeout`` seconds), ``SIGHUP`` starts new workers and retires the old ones
   gracefully. With preloading the new workers fork from the master's already loaded app, so
   ``SIGHUP`` does not reload models; with ``--no-preload`` each new worker loads them afresh.
+* **gRPC** (``--grpc-port``): the master also forks ``GRPC_PROCESSES`` gRPC server processes
+  serving the V2 protocol (see :mod:`model_service.grpc_v2.processes`), restarts one that dies,
+  and stops them with the workers (``SIGTERM``: calls in flight get the graceful timeout).
 * ``--debug``: one worker, debug logging, and a restart whenever Python code or a template changes.
 """
 
@@ -44,9 +47,11 @@ from typing import Any
 from flask import Flask
 from gunicorn import glogging, util
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 
 from model_service import connection_shares, prediction
 from model_service.api.health import WARM_UP_KEY
+from model_service.grpc_v2.processes import GrpcOptions, GrpcProcesses
 from model_service.observability import configure_logging, make_formatter
 from model_service.runtime import EXTENSION_KEY
 from model_service.settings import load_settings
@@ -83,6 +88,7 @@ class ServeOptions:
     preload: bool
     debug: bool
     mlflow_models: tuple[str, ...] = ()
+    grpc_port: int | None = None
 
 
 def default_workers() -> int:
@@ -100,10 +106,14 @@ class ModelServiceApplication(BaseApplication):
     """
 
     def __init__(
-        self, options: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+        self,
+        options: Mapping[str, Any],
+        overrides: Mapping[str, Any] | None = None,
+        grpc: GrpcOptions | None = None,
     ) -> None:
         self.options = dict(options)
         self.overrides = dict(overrides or {})
+        self.grpc = grpc
         super().__init__()
 
     def load_config(self) -> None:
@@ -117,7 +127,12 @@ class ModelServiceApplication(BaseApplication):
         command-line subclass), then run the arbiter."""
         if self.cfg.daemon:
             util.daemonize(self.cfg.enable_stdio_inheritance)
-        super().run()
+        try:
+            ServiceArbiter(self).run()
+        except RuntimeError as error:
+            print(f"\nError: {error}\n", file=sys.stderr)
+            sys.stderr.flush()
+            sys.exit(1)
 
     def load(self) -> Flask:
         from model_service import create_app
@@ -126,6 +141,34 @@ class ModelServiceApplication(BaseApplication):
         if self.cfg.preload_app:  # this is the master, about to fork the workers
             prepare_for_fork(app)
         return app
+
+
+class ServiceArbiter(Arbiter):
+    """gunicorn's arbiter, also running the gRPC server processes when ``--grpc-port`` is set:
+    started once the workers are, kept up from the master's loop, stopped with the workers."""
+
+    grpc: GrpcProcesses | None = None
+
+    def start(self) -> None:
+        super().start()
+        options = self.app.grpc
+        if options is not None:
+            self.grpc = GrpcProcesses(options, self.app.wsgi)
+            self.grpc.start()
+
+    def manage_workers(self) -> None:
+        super().manage_workers()
+        if self.grpc is not None:
+            self.grpc.maintain()
+
+    def stop(self, graceful: bool = True) -> None:
+        if self.grpc is not None:
+            self.grpc.stop(graceful)
+        started = time.monotonic()
+        super().stop(graceful)
+        if self.grpc is not None:
+            left = self.cfg.graceful_timeout - (time.monotonic() - started)
+            self.grpc.wait(max(left, 1.0) if graceful else 1.0)
 
 
 def service_logger_class(log_format: str) -> type:
@@ -233,10 +276,17 @@ def stop_while_booting(server: Any, worker: Any) -> None:
         signal.signal(signal_number, signal.SIG_DFL)
 
 
-def flush_monitoring(server: Any, worker: Any) -> None:
-    """gunicorn ``worker_exit`` hook: write the worker's queued monitoring captures."""
-    from model_service.monitoring_app import flush_on_exit  # defines metrics: import it late
+SHADOW_DRAIN_S = 2.0
+"""How long an exiting worker (or gRPC process) keeps predicting its queued shadow copies."""
 
+
+def flush_monitoring(server: Any, worker: Any) -> None:
+    """gunicorn ``worker_exit`` hook: finish (or drop and count) the worker's queued shadow
+    predictions, then write its queued monitoring captures, shadow ones included."""
+    from model_service.monitoring_app import flush_on_exit  # defines metrics: import it late
+    from model_service.shadow import close_on_exit
+
+    close_on_exit(getattr(worker, "wsgi", None), timeout=SHADOW_DRAIN_S)
     flush_on_exit(server, worker)
 
 
@@ -340,7 +390,14 @@ def run(options: ServeOptions) -> None:
         overrides["DEBUG"] = True
     if options.mlflow_models:
         overrides["MLFLOW_MODELS"] = [*settings["MLFLOW_MODELS"], *options.mlflow_models]
+    grpc = None
+    if options.grpc_port is not None:
+        overrides["GRPC_PORT"] = options.grpc_port
+        overrides["GRPC_HOST"] = options.host
+        grpc = GrpcOptions.from_settings(
+            options.host, options.grpc_port, settings, options.graceful_timeout
+        )
     cleanup = prepare_metrics_directory()
     gunicorn_options = gunicorn_settings(options, log_level, settings["LOG_FORMAT"])
     gunicorn_options["on_exit"] = lambda server: cleanup()
-    ModelServiceApplication(gunicorn_options, overrides).run()
+    ModelServiceApplication(gunicorn_options, overrides, grpc).run()

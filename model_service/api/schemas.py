@@ -68,6 +68,13 @@ class LoadFailureSchema(Schema):
     qualified_name = fields.String(required=True, allow_none=True)
 
 
+class GrpcStateSchema(Schema):
+    port = fields.Integer(required=True)
+    accepting = fields.Boolean(
+        required=True, metadata={"description": "A gRPC server process accepts connections."}
+    )
+
+
 class HealthSchema(Schema):
     status = fields.String(required=True, metadata={"description": "'ok' or 'unavailable'."})
     models = fields.List(
@@ -75,6 +82,9 @@ class HealthSchema(Schema):
     )
     failed = fields.List(fields.Nested(LoadFailureSchema), required=True)
     reasons = fields.List(fields.String(), required=True)
+    grpc = fields.Nested(
+        GrpcStateSchema, metadata={"description": "With `serve --grpc-port`: the gRPC server."}
+    )
 
 
 error_schema = ErrorSchema()

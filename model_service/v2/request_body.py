@@ -21,7 +21,7 @@ from model_service.errors import InvalidInput
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
 
-_NUMPY_TYPES = {
+NUMPY_TYPES = {
     "BOOL": np.dtype(np.bool_),
     "INT8": np.dtype("<i1"),
     "INT16": np.dtype("<i2"),
@@ -140,9 +140,7 @@ def _attach_binary_data(inputs: list[Any], binary: memoryview) -> None:
             raise InvalidInput(
                 f"Input {name!r}: binary_data_size {size} runs past the end of the body."
             )
-        tensor["data"] = _decode_binary(
-            name, tensor.get("datatype"), binary[offset : offset + size]
-        )
+        tensor["data"] = decode_binary(name, tensor.get("datatype"), binary[offset : offset + size])
         offset += size
     if offset != len(binary):
         raise InvalidInput(
@@ -151,10 +149,12 @@ def _attach_binary_data(inputs: list[Any], binary: memoryview) -> None:
         )
 
 
-def _decode_binary(name: Any, datatype: Any, chunk: memoryview) -> list[Any]:
+def decode_binary(name: Any, datatype: Any, chunk: memoryview) -> list[Any]:
+    """The elements of one tensor sent as raw little-endian bytes (REST binary data, gRPC
+    ``raw_input_contents``)."""
     if datatype == "BYTES":
         return _decode_bytes_elements(name, bytes(chunk))
-    dtype = _NUMPY_TYPES.get(datatype) if isinstance(datatype, str) else None
+    dtype = NUMPY_TYPES.get(datatype) if isinstance(datatype, str) else None
     if dtype is None:
         raise InvalidInput(f"Input {name!r}: datatype {datatype!r} cannot be sent as binary data.")
     if len(chunk) % dtype.itemsize:

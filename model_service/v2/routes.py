@@ -8,13 +8,13 @@ from typing import Any
 
 from flask import Response, request
 
-from model_service.errors import PayloadTooLarge
 from model_service.readiness import readiness
 from model_service.responses import json_response
+from model_service.routing import ROUTING_KEY_HEADER
 from model_service.runtime import current_runtime
-from model_service.v2 import v2
-from model_service.v2.codec import decode_inputs, encode_outputs, select_outputs
-from model_service.v2.mapping import describe_model, mapping_for
+from model_service.v2 import inference, v2
+from model_service.v2.inference import resolve_model
+from model_service.v2.mapping import describe_model
 from model_service.v2.request_body import HEADER_LENGTH, read_infer_request
 
 SERVER_NAME = "model-service"
@@ -78,24 +78,8 @@ def model_metadata(name: str, version: str | None) -> Response:
 @v2.post("/models/<name>/versions/<version>/infer")
 def infer(name: str, version: str | None) -> Response:
     """Predict every row of the input tensors; answer one output tensor per output field."""
-    runtime = current_runtime()
-    served = runtime.route(name, version, request.headers.get("X-Routing-Key")).served
-    mapping = mapping_for(served)
+    served = resolve_model(name, version, request.headers.get(ROUTING_KEY_HEADER))
     infer_request = read_infer_request(
         request.get_data(cache=False), request.headers.get(HEADER_LENGTH)
     )
-    outputs = select_outputs(served, mapping, infer_request.requested_outputs)
-    items = decode_inputs(served, mapping, infer_request.inputs)
-    limit = runtime.settings["MAX_BATCH_ITEMS"]
-    if len(items) > limit:
-        raise PayloadTooLarge(
-            f"The tensors hold {len(items)} rows; this service accepts at most {limit} per "
-            "request. Split them into smaller requests."
-        )
-    # zero rows are a valid tensor; they need no model call (some estimators refuse one)
-    results = runtime.predict(served, items, batch=True) if items else []
-    body: dict[str, Any] = {"model_name": served.qualified_name, "model_version": served.version}
-    if infer_request.id is not None:
-        body["id"] = infer_request.id
-    body["outputs"] = encode_outputs(served, outputs, results)
-    return json_response(body)
+    return json_response(inference.infer(current_runtime(), served, infer_request))

@@ -23,8 +23,10 @@ EXAMPLES: list[type[MLModel]] = [point.load() for point in entry_points(group=EN
 """Every example package, as `make install` registers them here and the image installs them."""
 UNPRIVILEGED_UID = "10001"
 MEGABYTE = 1_000_000
-ADDED_SIZE_BUDGET_MB = 350
-"""333 MB measured with the monitoring store's SQLAlchemy, Alembic and psycopg (288 MB without)."""
+ADDED_SIZE_BUDGET_MB = 380
+"""333 MB measured with the monitoring store's SQLAlchemy, Alembic and psycopg (288 MB without);
+grpcio and protobuf for the V2 gRPC API add about 20 MB (18 MB + 2 MB installed), not yet
+measured in the image."""
 """What the image may add to its base (the venv: pinned dependencies, the service, the examples):
 288 MB when this was written, 353 MB before the libraries' own test suites were left out."""
 

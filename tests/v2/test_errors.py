@@ -274,7 +274,7 @@ def test_an_unexpected_error_is_a_500_in_v2_shape(
     def broken(*args: Any) -> None:
         raise RuntimeError("secret")
 
-    monkeypatch.setattr("model_service.v2.routes.decode_inputs", broken)
+    monkeypatch.setattr("model_service.v2.inference.decode_inputs", broken)
     response = client.post(IRIS_INFER, json={"inputs": iris_tensors(IRIS_ROWS)})
     assert "secret" not in assert_v2_error(response, 500, "internal_error")["error"]
 

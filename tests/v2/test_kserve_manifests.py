@@ -93,16 +93,18 @@ def test_the_container_serves_the_image_on_its_declared_port(container: dict[str
     assert argv[:2] == ["model-service", "serve"]
     options = dict(zip(argv[2::2], argv[3::2], strict=True))
     assert options["--host"] == "0.0.0.0"
-    (port,) = container["ports"]
-    assert int(options["--port"]) == port["containerPort"]
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert ports == {"http1": int(options["--port"]), "h2c": int(options["--grpc-port"])}
     for probe in ("readinessProbe", "livenessProbe"):
-        assert container[probe]["httpGet"]["port"] == port["containerPort"]
+        assert container[probe]["httpGet"]["port"] == ports["http1"]
 
 
 def test_the_serve_command_accepts_the_container_arguments(container: dict[str, Any]) -> None:
     assert container["args"][0] == "serve"
     parsed = cli_main.commands["serve"].make_context("serve", list(container["args"][1:]))
-    assert parsed.params["port"] == container["ports"][0]["containerPort"]
+    assert [parsed.params["port"], parsed.params["grpc_port"]] == [
+        port["containerPort"] for port in container["ports"]
+    ]
     assert parsed.params["workers"] <= float(container["resources"]["limits"]["cpu"])
 
 
