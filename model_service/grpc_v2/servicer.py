@@ -243,7 +243,9 @@ class InferenceServicer(pb_grpc.GRPCInferenceServiceServicer):
             g.started = time.perf_counter()
             try:
                 # models loaded or unloaded and routing changed through any worker's admin API
-                self.app.extensions[ADMIN_EXTENSION_KEY].sync()
+                sync = self.app.extensions.get(ADMIN_EXTENSION_KEY)
+                if sync is not None:
+                    sync.sync()
                 return work()
             except ServingError as error:
                 return _failure(error)
