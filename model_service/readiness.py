@@ -7,6 +7,7 @@ warming up (one prediction per model with its example input, see :mod:`model_ser
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import threading
@@ -72,10 +73,18 @@ def not_ready_reasons(runtime: ServiceRuntime) -> list[str]:
 GRPC_PROBE_SECONDS = 0.5
 
 
+def _unspecified(host: str) -> bool:
+    """Whether ``host`` is the any-address (the server listens everywhere: ask the loopback)."""
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:  # a host name
+        return False
+
+
 def grpc_accepting(host: str | None, port: int) -> bool:
     """Whether a gRPC server process (see :mod:`model_service.grpc_v2.processes`) accepts TCP
     connections on ``port``: they are separate processes, so a worker asks the port itself."""
-    target = "127.0.0.1" if host in (None, "", "0.0.0.0", "::") else host
+    target = "127.0.0.1" if not host or _unspecified(host) else host
     try:
         with socket.create_connection((target, port), timeout=GRPC_PROBE_SECONDS):
             return True
