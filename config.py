@@ -68,8 +68,10 @@ class Config:
     MAX_BATCH_ITEMS = 1000
     """Most items in one batch request; a longer batch gets 413."""
 
-    GRPC_PROCESSES = 1
-    """gRPC server processes the launcher starts with ``serve --grpc-port`` (one port, shared)."""
+    GRPC_PROCESSES = 0
+    """gRPC server processes the launcher starts with ``serve --grpc-port`` (one port, shared);
+    0: as many as HTTP workers. One process is bound by its GIL: 2 processes answered 2.3x the
+    calls of 1 on 2 cores (docs/v2-protocol.md)."""
 
     GRPC_THREADS = 8
     """Threads of each gRPC server process: calls it works on at once."""

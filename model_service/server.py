@@ -395,7 +395,7 @@ def run(options: ServeOptions) -> None:
         overrides["GRPC_PORT"] = options.grpc_port
         overrides["GRPC_HOST"] = options.host
         grpc = GrpcOptions.from_settings(
-            options.host, options.grpc_port, settings, options.graceful_timeout
+            options.host, options.grpc_port, settings, options.graceful_timeout, options.workers
         )
     cleanup = prepare_metrics_directory()
     gunicorn_options = gunicorn_settings(options, log_level, settings["LOG_FORMAT"])

@@ -59,12 +59,18 @@ class GrpcOptions:
 
     @classmethod
     def from_settings(
-        cls, host: str, port: int, settings: Mapping[str, Any], graceful_timeout: float
+        cls,
+        host: str,
+        port: int,
+        settings: Mapping[str, Any],
+        graceful_timeout: float,
+        workers: int = 1,
     ) -> GrpcOptions:
+        """``GRPC_PROCESSES`` 0 means as many as the HTTP ``workers``."""
         return cls(
             host=host,
             port=port,
-            processes=int(settings["GRPC_PROCESSES"]),
+            processes=int(settings["GRPC_PROCESSES"]) or max(workers, 1),
             threads=int(settings["GRPC_THREADS"]),
             max_concurrent_calls=int(settings["GRPC_MAX_CONCURRENT_CALLS"]),
             max_message_bytes=int(settings["MAX_CONTENT_LENGTH"]),

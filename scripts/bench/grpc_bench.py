@@ -143,8 +143,10 @@ def machine(workers: int) -> str:
     return (
         f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, grpcio "
         f"{version('grpcio')}, tritonclient {version('tritonclient')}; ours: {workers} HTTP "
-        f"workers + 1 gRPC process (8 threads); load average at start {os.getloadavg()[0]:.2f}; "
-        f"{CLIENT_PROCESSES} tritonclient.grpc.aio client processes on the same cores, unpinned."
+        f"workers + {workers} gRPC processes (the default: one per HTTP worker, 8 threads each; "
+        f"the kernel hashes each client connection to one of them); load average at start "
+        f"{os.getloadavg()[0]:.2f}; {CLIENT_PROCESSES} tritonclient.grpc.aio client processes "
+        f"(one channel, so one connection, each) on the same cores, unpinned."
     )
 
 
