@@ -163,8 +163,21 @@ class ShadowRunner:
         while not self._closed:
             self._wake.wait()
             self._wake.clear()
-            while self.run_once():
-                time.sleep(0)  # under gevent: let the requests run between batches
+            while self._when_idle() and self.run_once():
+                pass
+
+    def _when_idle(self) -> bool:
+        """Under gevent, wait until the worker's event loop has nothing else to run: a shadow
+        batch starts only between the requests, never ahead of one that is ready (when none is
+        ever idle, the queue fills and copies are dropped and counted, not answers delayed).
+        Threads are scheduled by the OS; there, only yield."""
+        if _gevent_patched():
+            import gevent
+
+            gevent.idle()
+        else:
+            time.sleep(0)
+        return True
 
     def run_once(self) -> bool:
         """Predict one batch of one version; False when the queue is empty."""
