@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Flask, Response, current_app, g, has_request_context, request
+from flask import Flask, Response, current_app, g, request
 
 from model_service.model_manager import ServedModel
 from model_service.monitoring import Monitor, MonitoringSettings
@@ -71,10 +71,9 @@ def current_decision() -> str:
 def routing_primary(name: str) -> str | None:
     """The version the model's routing policy names primary (None without a policy, or when
     the policy leaves it to the default version)."""
-    table = getattr(current_app.extensions[EXTENSION_KEY], "routing", None)
-    policy = table.get(name) if table is not None else None
-    primary = getattr(policy, "primary", None)
-    return str(primary) if primary else None
+    runtime: ServiceRuntime = current_app.extensions[EXTENSION_KEY]
+    policy = runtime.routing.get(name)
+    return policy.primary if policy is not None and policy.primary else None
 
 
 def _capture_hook(monitor: Monitor) -> Any:
@@ -84,16 +83,11 @@ def _capture_hook(monitor: Monitor) -> Any:
         results: list[Any],
         seconds: float,
         *,
-        decision: str = "primary",
-        request_id: str | None = None,
-        entry_point: str | None = None,
+        decision: str,
+        request_id: str,
+        entry_point: str,
     ) -> None:
         try:
-            in_request = has_request_context()
-            if request_id is None:
-                request_id = g.get("request_id", "") if in_request else ""
-            if entry_point is None:
-                entry_point = current_entry_point() if in_request else "unknown"
             monitor.capture(
                 served, items, results, seconds, request_id, entry_point, decision=decision
             )
@@ -133,6 +127,7 @@ def init_app(app: Flask) -> None:
         monitor.prepare()
     except Exception as error:  # the service serves anyway; the writer migrates when it can
         logger.error("Monitoring store not ready at start (%s); capture will retry", error)
+    runtime.entry_point_of = current_entry_point
     if settings.enabled:
         runtime.capture = _capture_hook(monitor)
         app.after_request(_error_hook(monitor))

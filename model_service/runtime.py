@@ -14,6 +14,8 @@ from model_service.model_manager import ModelManager, ServedModel, version_key
 from model_service.routing import DIRECT, PRIMARY, RoutingPolicy, RoutingTable, validate
 
 EXTENSION_KEY = "model_service"
+UNKNOWN_ENTRY_POINT = "unknown"
+"""The entry point of a prediction whose request is not known (none was given, none is current)."""
 
 PredictionObserver = Callable[[ServedModel, int, float], None]
 """Called after each successful prediction with the model, the item count and the seconds taken."""
@@ -38,16 +40,16 @@ class ShadowSubmitter(Protocol):
         versions: Sequence[str],
         items: Sequence[Any],
         request_id: str,
-        entry_point: str | None,
+        entry_point: str,
     ) -> None: ...
 
 
 class PredictionCapture(Protocol):
     """Called after each successful prediction with the model, the items, the results, the seconds
-    taken and how the version was chosen (``decision``: ``primary``, ``canary`` or ``shadow``);
-    monitoring's capture, see :mod:`model_service.monitoring_app`. ``request_id`` and
-    ``entry_point`` default to the current request's; a prediction run outside a request (a
-    shadow copy) passes them."""
+    taken, how the version was chosen (``decision``: ``primary``, ``canary``, ``direct`` or
+    ``shadow``) and the request it answered (its id and entry point, resolved once by
+    :meth:`ServiceRuntime.predict`; a shadow copy passes its primary request's); monitoring's
+    capture, see :mod:`model_service.monitoring_app`."""
 
     def __call__(
         self,
@@ -56,9 +58,9 @@ class PredictionCapture(Protocol):
         results: list[Any],
         seconds: float,
         *,
-        decision: str = "primary",
-        request_id: str | None = None,
-        entry_point: str | None = None,
+        decision: str,
+        request_id: str,
+        entry_point: str,
     ) -> None: ...
 
 
@@ -73,6 +75,8 @@ class ServiceRuntime:
     capture: PredictionCapture | None = None
     routing: RoutingTable = field(default_factory=RoutingTable)
     shadow: ShadowSubmitter | None = None
+    entry_point_of: Callable[[], str] = field(default=lambda: UNKNOWN_ENTRY_POINT)
+    """Where the current request came in (set by monitoring: ``rest_json``, ``v2``, ``grpc``)."""
 
     def __post_init__(self) -> None:
         # the settings' DEFAULT_VERSIONS, under the pins the routing policies add
@@ -121,16 +125,27 @@ class ServiceRuntime:
         them with the routing decision, then queue them for the route's shadow versions.
 
         :param route: how ``served`` was chosen; default: the current request's (``g.route``).
+        :param request_id: default: the current request's.
+        :param entry_point: default: the current request's (:attr:`entry_point_of`).
         """
         started = time.perf_counter()
         results = prediction.predict(served, items, batch, run=self.run_prediction)
         elapsed = time.perf_counter() - started
         for observe in self.prediction_observers:
             observe(served, len(results), elapsed)
-        if route is None and has_request_context():
+        in_request = has_request_context()
+        if route is None and in_request:
             route = g.get("route")
-        decision = route.decision if route is not None and route.served is served else PRIMARY
+        shadows = route.shadows if route is not None and self.shadow is not None and results else ()
+        if self.capture is None and not shadows:
+            return results
+        # the request these items belong to, for the capture rows and the shadow copies
+        if request_id is None:
+            request_id = g.get("request_id", "") if in_request else ""
+        if entry_point is None:
+            entry_point = self.entry_point_of() if in_request else UNKNOWN_ENTRY_POINT
         if self.capture is not None:
+            decision = route.decision if route is not None and route.served is served else PRIMARY
             self.capture(
                 served,
                 items,
@@ -140,10 +155,8 @@ class ServiceRuntime:
                 request_id=request_id,
                 entry_point=entry_point,
             )
-        if route is not None and route.shadows and self.shadow is not None and results:
-            if request_id is None:
-                request_id = g.get("request_id", "") if has_request_context() else ""
-            self.shadow.submit(served.qualified_name, route.shadows, items, request_id, entry_point)
+        if shadows and self.shadow is not None:
+            self.shadow.submit(served.qualified_name, shadows, items, request_id, entry_point)
         return results
 
     def set_routing(self, name: str, document: Any) -> RoutingPolicy | None:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, has_request_context
+from flask import Flask
 
 from model_service import prediction
 from model_service.errors import ModelNotFound
@@ -88,7 +88,6 @@ class ShadowRunner:
         queue_size: int = 1000,
         batch_size: int = 32,
         timeout: float = 5.0,
-        entry_point_of: Callable[[], str] | None = None,
     ) -> None:
         self.resolve = resolve
         self.capture = capture
@@ -96,7 +95,6 @@ class ShadowRunner:
         self.queue_size = queue_size
         self.batch_size = max(1, batch_size)
         self.timeout = timeout
-        self.entry_point_of = entry_point_of
         self._jobs: deque[ShadowJob] = deque()
         self._queued_items = 0
         self._pid = 0
@@ -115,12 +113,9 @@ class ShadowRunner:
         versions: Sequence[str],
         items: Sequence[Any],
         request_id: str,
-        entry_point: str | None,
+        entry_point: str,
     ) -> None:
         """Queue a copy of ``items`` for each version; drop (and count) what does not fit."""
-        if entry_point is None:
-            in_request = has_request_context() and self.entry_point_of is not None
-            entry_point = self.entry_point_of() if in_request else "unknown"  # type: ignore[misc]
         self._ensure_runner()
         count = len(items)
         for version in versions:
@@ -301,8 +296,6 @@ class ShadowRunner:
 def init_app(app: Flask, counters: ShadowCounters) -> ShadowRunner:
     """Give the app's runtime a shadow runner (made before the fork; the thread or greenlet
     starts in each worker with its first shadowed request)."""
-    from model_service.monitoring_app import current_entry_point
-
     runtime: ServiceRuntime = app.extensions[EXTENSION_KEY]
     runner = ShadowRunner(
         lambda name, version: runtime.manager.get_model(name, version),
@@ -311,7 +304,6 @@ def init_app(app: Flask, counters: ShadowCounters) -> ShadowRunner:
         queue_size=int(app.config.get("SHADOW_QUEUE_SIZE", 1000)),
         batch_size=int(app.config.get("SHADOW_BATCH_SIZE", 32)),
         timeout=float(app.config.get("SHADOW_TIMEOUT_S", 5.0)),
-        entry_point_of=current_entry_point,
     )
     runtime.shadow = runner
     app.extensions[SHADOW_KEY] = runner

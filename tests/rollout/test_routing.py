@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from flask import Flask, g, has_request_context
+from flask import Flask
 from flask.testing import FlaskClient
 
 from model_service import create_app
@@ -136,15 +136,13 @@ def test_a_bad_routing_setting_stops_the_start_naming_the_model(
 
 
 class RecordingCapture:
-    """Stands for monitoring's capture hook: records every call; like the hook, a request id
-    not given is the current request's."""
+    """Stands for monitoring's capture hook: records every call (the runtime passes the
+    decision, the request id and the entry point)."""
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
 
     def __call__(self, served: Any, items: Any, results: Any, seconds: float, **how: Any) -> None:
-        if how.get("request_id") is None:
-            how["request_id"] = g.get("request_id") if has_request_context() else None
         self.calls.append(
             {"version": served.version, "items": list(items), "results": results, **how}
         )
