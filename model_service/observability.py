@@ -182,9 +182,14 @@ def new_request_id() -> str:
     return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
 
 
+def request_id_from(incoming: str | None) -> str:
+    """The client's request id when it is acceptable (1-128 letters, digits and ``._:-``), else
+    a new one (:func:`new_request_id`)."""
+    return incoming if incoming and _ACCEPTABLE_REQUEST_ID.match(incoming) else new_request_id()
+
+
 def _start_request() -> None:
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = incoming if _ACCEPTABLE_REQUEST_ID.match(incoming) else new_request_id()
+    g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
     g.started = time.perf_counter()
 
 

@@ -23,11 +23,10 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 import grpc
-from flask import Flask, g
+from flask import Flask
 from werkzeug.routing import Rule
 
 from model_service.admin import (
-    ADMIN_EXTENSION_KEY,
     check_load_spec,
     require_admin_token,
     run_change,
@@ -38,7 +37,7 @@ from model_service.grpc_v2 import grpc_predict_v2_pb2 as pb
 from model_service.grpc_v2 import grpc_predict_v2_pb2_grpc as pb_grpc
 from model_service.grpc_v2.tensors import infer_response, read_infer_request
 from model_service.json_provider import dumps_bytes
-from model_service.observability import _ACCEPTABLE_REQUEST_ID, new_request_id
+from model_service.observability import request_id_from
 from model_service.readiness import readiness
 from model_service.routing import ROUTING_KEY_HEADER
 from model_service.runtime import current_runtime
@@ -239,13 +238,11 @@ class InferenceServicer(pb_grpc.GRPCInferenceServiceServicer):
         ) as context:
             # the request comes from no URL rule; this one names it for logs and capture
             context.request.url_rule = Rule(context.request.path, endpoint=ENTRY_POINT)
-            g.request_id = request_id
-            g.started = time.perf_counter()
             try:
-                # models loaded or unloaded and routing changed through any worker's admin API
-                sync = self.app.extensions.get(ADMIN_EXTENSION_KEY)
-                if sync is not None:
-                    sync.sync()
+                # what every HTTP request gets first: its id and start time, and the admin
+                # change log replayed (models and routing changed through any worker's admin
+                # API). Only unmatched /v2 URLs answer here, and this path is not one.
+                self.app.preprocess_request()
                 return work()
             except ServingError as error:
                 return _failure(error)
@@ -279,10 +276,8 @@ def _routing_key(context: grpc.ServicerContext) -> str | None:
 
 
 def _request_id(context: grpc.ServicerContext) -> str:
-    for key, value in context.invocation_metadata():
-        if key == REQUEST_ID_KEY and isinstance(value, str) and _ACCEPTABLE_REQUEST_ID.match(value):
-            return value
-    return new_request_id()
+    """The client's ``x-request-id`` metadata when acceptable, else a new id (as over HTTP)."""
+    return request_id_from(_metadata_value(context, REQUEST_ID_KEY))
 
 
 def _tensor_metadata(tensor: dict[str, Any]) -> Any:
