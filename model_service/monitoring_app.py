@@ -134,9 +134,8 @@ def init_app(app: Flask) -> None:
     register_routes(app)
 
 
-def flush_on_exit(server: Any, worker: Any) -> None:
-    """gunicorn ``worker_exit`` hook: write the worker's queued captures before it exits."""
-    app = getattr(worker, "wsgi", None)
+def flush_on_exit(app: Any) -> None:
+    """Write the process's queued captures before it exits (see :func:`.server.flush_app`)."""
     monitor: Monitor | None = getattr(app, "extensions", {}).get(MONITOR_KEY)
     if monitor is None:
         return

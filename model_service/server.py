@@ -281,13 +281,18 @@ SHADOW_DRAIN_S = 2.0
 
 
 def flush_monitoring(server: Any, worker: Any) -> None:
-    """gunicorn ``worker_exit`` hook: finish (or drop and count) the worker's queued shadow
+    """gunicorn ``worker_exit`` hook: :func:`flush_app` for the worker's app."""
+    flush_app(getattr(worker, "wsgi", None))
+
+
+def flush_app(app: Any) -> None:
+    """At a worker's or gRPC process's exit: finish (or drop and count) its queued shadow
     predictions, then write its queued monitoring captures, shadow ones included."""
     from model_service.monitoring_app import flush_on_exit  # defines metrics: import it late
     from model_service.shadow import close_on_exit
 
-    close_on_exit(getattr(worker, "wsgi", None), timeout=SHADOW_DRAIN_S)
-    flush_on_exit(server, worker)
+    close_on_exit(app, timeout=SHADOW_DRAIN_S)
+    flush_on_exit(app)
 
 
 # --- multiprocess metrics -----------------------------------------------------------------------

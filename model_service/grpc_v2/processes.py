@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 from flask import Flask
@@ -175,7 +174,7 @@ def serve(options: GrpcOptions, app: Flask, master: int) -> None:
     from model_service.grpc_v2.metrics import GrpcMetrics
     from model_service.grpc_v2.servicer import InferenceServicer
     from model_service.readiness import WARM_UP_KEY
-    from model_service.server import flush_monitoring, warm_up
+    from model_service.server import flush_app, warm_up
 
     stop = threading.Event()
     for number in GUNICORN_SIGNALS:
@@ -210,5 +209,4 @@ def serve(options: GrpcOptions, app: Flask, master: int) -> None:
     logger.info("gRPC server process %d stopping: draining calls in flight", os.getpid())
     server.stop(grace=options.graceful_timeout).wait()
     calls.shutdown(wait=False, cancel_futures=True)
-    # what HTTP workers do at exit (server.flush_monitoring): shadow copies, then captures
-    flush_monitoring(None, SimpleNamespace(wsgi=app))
+    flush_app(app)  # as HTTP workers do at exit: shadow copies, then captures
