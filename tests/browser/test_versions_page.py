@@ -5,7 +5,6 @@ and latencies the store holds, fit a phone's width and pass axe."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
@@ -16,10 +15,9 @@ from tests.monitoring.versions_traffic import (
     FLOWERS,
     SHADOW_LATENCY_MS,
     Traffic,
-    send_and_shadow,
-    versions_env,
+    serving_two_versions,
 )
-from tests.support import RunningService, run_service
+from tests.support import RunningService
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -28,9 +26,8 @@ PAGE = "/models/iris_model/monitoring?window=1h"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningService, Traffic]]:
-    state_dir: Path = tmp_path_factory.mktemp("versions-page")
-    with run_service(["--workers", "1"], env=versions_env(state_dir)) as service:
-        yield service, send_and_shadow(service, state_dir)
+    with serving_two_versions(tmp_path_factory.mktemp("versions-page")) as served:
+        yield served
 
 
 def test_the_versions_section_shows_agreement_and_latency_per_version(

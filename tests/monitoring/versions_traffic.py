@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ import requests
 from model_service.monitoring.store import SQLITE_FILE, Store, capture_row
 from tests.monitoring.conftest import IRIS, IRIS_ITEM
 from tests.monitoring.toy_versions import IRIS_NEXT, IrisModelNext
-from tests.support import RunningService
+from tests.support import RunningService, run_service
 
 FLOWERS = [
     IRIS_ITEM,
@@ -103,6 +105,13 @@ def send_and_shadow(service: RunningService, state_dir: Path) -> Traffic:
         [result["species"] for result in shadow_results],
         direct.json()["species"],
     )
+
+
+@contextmanager
+def serving_two_versions(state_dir: Path) -> Iterator[tuple[RunningService, Traffic]]:
+    """A one-worker service over ``state_dir`` after :func:`send_and_shadow`'s traffic."""
+    with run_service(["--workers", "1"], env=versions_env(state_dir)) as service:
+        yield service, send_and_shadow(service, state_dir)
 
 
 def _stored(service: RunningService, version: str) -> int:
