@@ -44,7 +44,7 @@ from model_service.runtime import current_runtime
 from model_service.v2 import inference
 from model_service.v2.errors import v2_error_body
 from model_service.v2.mapping import describe_model
-from model_service.v2.routes import _SERVER_METADATA
+from model_service.v2.routes import SERVER_METADATA
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class InferenceServicer(pb_grpc.GRPCInferenceServiceServicer):
 
     def ServerMetadata(self, request: Any, context: grpc.ServicerContext) -> Any:
         def metadata() -> Any:
-            described: dict[str, Any] = _SERVER_METADATA
+            described: dict[str, Any] = SERVER_METADATA
             return pb.ServerMetadataResponse(**described)
 
         return self._call("ServerMetadata", context, metadata)

@@ -27,7 +27,7 @@ def _server_version() -> str:
         return "unknown"
 
 
-_SERVER_METADATA = {
+SERVER_METADATA = {
     "name": SERVER_NAME,
     "version": _server_version(),
     "extensions": ["model_repository"],
@@ -37,7 +37,7 @@ _SERVER_METADATA = {
 @v2.get("")
 def server_metadata() -> Response:
     """Server name, version and the protocol extensions it supports."""
-    return json_response(_SERVER_METADATA)
+    return json_response(SERVER_METADATA)
 
 
 @v2.get("/health/live")
