@@ -39,7 +39,7 @@ from typing import Any
 import orjson
 from flask import Blueprint, Flask, Response, current_app, request
 
-from model_service.api.request_body import parse_json
+from model_service.api.request_body import read_json_body
 from model_service.errors import (
     Conflict,
     Forbidden,
@@ -243,9 +243,7 @@ def run_change(change: Change) -> Any:
 
 
 def _load_spec() -> dict[str, str]:
-    if request.mimetype != "application/json":
-        raise InvalidInput("Send the model to load as a JSON object.")
-    return check_load_spec(parse_json(request.get_data(cache=False)))
+    return check_load_spec(read_json_body(request, "Send the model to load as a JSON object."))
 
 
 def check_load_spec(spec: Any) -> dict[str, str]:

@@ -20,7 +20,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from model_service.admin import admin, run_change
-from model_service.api.request_body import parse_json
+from model_service.api.request_body import read_json_body
 from model_service.errors import ErrorDetail, InvalidInput
 from model_service.responses import json_response
 from model_service.routing import RoutingPolicy, promoted
@@ -41,9 +41,7 @@ def describe(runtime: ServiceRuntime, name: str) -> dict[str, Any]:
 
 
 def _json_body() -> Any:
-    if request.mimetype != "application/json":
-        raise InvalidInput("Send a JSON object (Content-Type: application/json).")
-    return parse_json(request.get_data(cache=False))
+    return read_json_body(request, "Send a JSON object (Content-Type: application/json).")
 
 
 @admin.get("/models/<name>/routing")

@@ -19,7 +19,7 @@ from model_service.api.monitoring_schemas import (
     feedback_accepted_schema,
     monitoring_summary_schema,
 )
-from model_service.api.request_body import parse_json
+from model_service.api.request_body import read_json_body
 from model_service.errors import ErrorDetail, InvalidInput
 from model_service.monitoring_app import current_monitor, routing_primary
 from model_service.responses import json_response
@@ -35,9 +35,9 @@ captures_admin.before_request(require_admin_token)
 @monitoring_api.post("/models/<name>/feedback")
 def feedback(name: str) -> Response:
     """Record the actual value of captured predictions; refused whole on any problem."""
-    if request.mimetype != "application/json":
-        raise InvalidInput('Send feedback as JSON: {"request_id", "index", "actual"} or a list.')
-    body = parse_json(request.get_data(cache=False))
+    body = read_json_body(
+        request, 'Send feedback as JSON: {"request_id", "index", "actual"} or a list.'
+    )
     limit = current_runtime().settings["MAX_BATCH_ITEMS"]
     accepted = current_monitor().record_feedback(name, body, limit)
     return json_response(feedback_accepted_schema.dump({"accepted": accepted}))

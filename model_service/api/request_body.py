@@ -122,6 +122,14 @@ def check_item_count(count: int, max_items: int) -> None:
         )
 
 
+def read_json_body(request: Request, refusal: str) -> Any:
+    """The JSON document a request sent (see :func:`parse_json`); :class:`InvalidInput` with
+    ``refusal`` (what to send) when its content type is not JSON."""
+    if request.mimetype != "application/json":
+        raise InvalidInput(refusal)
+    return parse_json(request.get_data(cache=False))
+
+
 def parse_json(body: bytes, limits: InputLimits | None = None) -> Any:
     """Decode strict JSON (no NaN or Infinity) within ``limits``, or raise :class:`InvalidInput`.
 
