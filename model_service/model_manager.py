@@ -240,6 +240,10 @@ class ModelManager:
             raise ModelNotFound(name, version)
         return served
 
+    def serves(self, name: str) -> bool:
+        """Whether some version of ``name`` is loaded."""
+        return bool(self._models.get(name))
+
     def versions(self, name: str) -> list[str]:
         """The loaded versions of ``name``, highest first (:class:`ModelNotFound`: none)."""
         versions = self._models.get(name)

@@ -164,8 +164,7 @@ class InferenceServicer(pb_grpc.GRPCInferenceServiceServicer):
                 raise InvalidInput(
                     "Name the model to load.", [ErrorDetail(("model_name",), "required")]
                 )
-            manager = current_runtime().manager
-            if any(s.qualified_name == name for s in manager.served_models()):
+            if current_runtime().manager.serves(name):
                 run_change({"action": "reload", "name": name, "version": None})
             else:
                 run_change({"action": "load", "spec": check_load_spec({"entry_point": name})})

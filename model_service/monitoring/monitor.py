@@ -311,7 +311,7 @@ class Monitor:
 
     def captured_rows(self, qualified_name: str, since: float | None, limit: int) -> list[Row]:
         """Raw captured rows of every version of a loaded model (admin only)."""
-        if not any(s.qualified_name == qualified_name for s in self.manager.served_models()):
+        if not self.manager.serves(qualified_name):
             raise ModelNotFound(qualified_name)
         return off_event_loop(self.store.raw_rows, qualified_name, since, limit)
 
