@@ -18,7 +18,8 @@ import pytest
 import requests
 
 from model_service.grpc_v2 import grpc_predict_v2_pb2 as pb
-from tests.grpc.test_server import GrpcService, grpc_service, iris_inputs, poll
+from tests.grpc.test_server import GrpcService, grpc_service, iris_inputs
+from tests.server.conftest import wait_for
 
 pytestmark = pytest.mark.server
 
@@ -60,7 +61,10 @@ def test_a_version_loaded_and_routed_over_rest_answers_over_grpc(service: GrpcSe
     assert loaded.status_code == 201, loaded.text
     try:
         # the gRPC process learns of the new version from the change log, on its next call
-        poll(lambda: service.triton.is_model_ready("iris_model", "1.1.0"))
+        wait_for(
+            lambda: service.triton.is_model_ready("iris_model", "1.1.0"),
+            "iris_model 1.1.0 ready over gRPC",
+        )
         assert answered_by(service) == "1.1.0"  # the highest version, while no policy pins one
 
         policy = {"primary": "1.0.0", "canary": {"1.1.0": 50}}
@@ -168,7 +172,7 @@ def test_grpc_predictions_are_captured_with_their_routing_decision(
         rows[:] = [row for row in response.json()["captures"] if row["request_id"] == request_id]
         return len(rows) >= 2
 
-    poll(captured)
+    wait_for(captured, "the gRPC call's rows captured")
     assert {row["entry_point"] for row in rows} == {"grpc"}
     assert {row["decision"] for row in rows} == {"primary"}
     assert np.isfinite([row["latency_ms"] for row in rows]).all()

@@ -11,8 +11,7 @@ import json
 import os
 import re
 import signal
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from model_service.grpc_v2 import grpc_predict_v2_pb2_grpc as pb_grpc
 from model_service.grpc_v2.tensors import CONTENTS_FIELD
 from tests.fixtures import entry
 from tests.grpc.toy_models import SlowModel
+from tests.server.conftest import wait_for
 from tests.support import RunningService, free_port, run_service
 from tests.v2.helpers import outputs_to_rows, rows_to_request, sample_rows
 
@@ -68,20 +68,13 @@ class GrpcService:
             return False
 
 
-def poll(condition: Callable[[], bool], seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.1)
-
-
 @contextmanager
 def grpc_service(**env: str) -> Iterator[GrpcService]:
     port = free_port()
     args = ["--workers", "1", "--grpc-port", str(port)]
     with run_service(args, env={**SETTINGS, **env}) as running:
         service = GrpcService(running, port)
-        poll(service.live)
+        wait_for(service.live, "the gRPC server answering ServerLive")
         yield service
 
 
@@ -312,7 +305,11 @@ def test_a_hung_model_past_the_client_deadline_is_deadline_exceeded_and_others_s
         service.triton.infer("slow", slow_inputs(5.0), client_timeout=0.5)
     assert raised.value.status() == "StatusCode.DEADLINE_EXCEEDED"
     # the server itself gave up at the deadline (it would count OK after the model's 5 s)
-    poll(lambda: ("DEADLINE_EXCEEDED", "ModelInfer") in grpc_counts(service), seconds=3)
+    wait_for(
+        lambda: ("DEADLINE_EXCEEDED", "ModelInfer") in grpc_counts(service),
+        "the DEADLINE_EXCEEDED call counted",
+        timeout=3,
+    )
     result = service.triton.infer("iris_model", iris_inputs())
     assert _flat(result.as_numpy("species")) == ["virginica", "virginica"]
     assert service.triton.is_server_ready()
@@ -365,7 +362,7 @@ def test_sigterm_lets_calls_in_flight_complete(tmp_path: Path) -> None:
                 name="marker", datatype="BYTES", shape=[1]
             ).contents.bytes_contents.append(str(marker).encode())
             calls.append(service.stub.ModelInfer.future(message, timeout=30))
-        poll(lambda: all(marker.exists() for marker in markers))
+        wait_for(lambda: all(marker.exists() for marker in markers), "both calls started")
         os.kill(service.running.process.pid, signal.SIGTERM)
         answers = [call.result() for call in calls]
         assert [list(answer.outputs[0].contents.fp64_contents) for answer in answers] == [
@@ -380,7 +377,10 @@ def test_a_killed_grpc_process_is_restarted() -> None:
     with grpc_service() as service:
         [first] = service.serving_pids()
         os.kill(first, signal.SIGKILL)
-        poll(lambda: len(service.serving_pids()) == 2 and service.live())
+        wait_for(
+            lambda: len(service.serving_pids()) == 2 and service.live(),
+            "a new gRPC process serving",
+        )
         assert service.serving_pids()[1] != first
         assert service.triton.infer("iris_model", iris_inputs()).as_numpy("species") is not None
 

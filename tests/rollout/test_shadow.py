@@ -3,8 +3,6 @@ cost the client nothing and are counted, a full queue drops and counts."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,19 +12,11 @@ from flask.testing import FlaskClient
 from model_service.model_manager import ServedModel
 from model_service.shadow import ShadowCounters, ShadowRunner
 from tests.rollout.conftest import predict, put_policy, shadow_counter
+from tests.server.conftest import wait_for
 
 
 def counter(client: FlaskClient, name: str, version: str) -> float:
     return shadow_counter(client.get("/metrics").get_data(as_text=True), name, version)
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    pytest.fail(f"{what} did not happen within {timeout} s")
 
 
 def test_a_shadow_never_changes_the_answer(toy: FlaskClient) -> None:
