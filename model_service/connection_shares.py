@@ -52,12 +52,15 @@ def add_connections(slot: int, change: int) -> None:
     _table[2 * slot + 1] += change
 
 
-def may_accept(slot: int) -> bool:
+def may_accept(slot: int, pending: int = 1) -> bool:
     """Whether the worker of ``slot`` may take one more connection and still hold no more than
-    an equal share (rounded up) of every worker's connections, that one included.
+    an equal share (rounded up) of every worker's connections, counting the ``pending`` ones
+    (at least the one about to be accepted) that wait in the listening socket's queue.
 
-    The worker that holds the fewest connections may always accept, so a pending connection is
-    always taken by someone.
+    Counting the queue lets a burst of new connections be split in one turn of each worker: the
+    first worker awake takes its half at once instead of one at a time, each waiting for a
+    sibling to take one too (measured: 64 connections opened at once took up to 0.5 s to be
+    accepted that way).
     """
     workers = total = 0
     for index in range(0, 2 * SLOTS, 2):
@@ -65,7 +68,7 @@ def may_accept(slot: int) -> bool:
             workers += 1
             total += _table[index + 1]
     mine = _table[2 * slot + 1]
-    share = -(-(total + 1) // max(workers, 1))
+    share = -(-(total + max(pending, 1)) // max(workers, 1))
     return mine + 1 <= share
 
 

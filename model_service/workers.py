@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import struct
 import time
 from functools import partial
 from typing import Any
@@ -38,6 +39,10 @@ from model_service import connection_shares
 
 ACCEPT_RETRY_S = 0.002
 """How soon a worker that stopped accepting (over its share) looks at the shares again."""
+
+TCP_INFO_LENGTH = 32
+TCP_INFO_UNACKED_OFFSET = 24
+"""Where ``struct tcp_info`` keeps ``tcpi_unacked``: after eight one-byte fields and four u32."""
 
 MAX_ACCEPT = 100
 """Connections a worker may accept in one turn of its loop (each still within its share)."""
@@ -77,6 +82,53 @@ class HeadWithBodySocket:
         return getattr(self._socket, name)
 
 
+def waiting(listener: socket.socket) -> int:
+    """How many connections wait in ``listener``'s accept queue (0 when it cannot tell).
+
+    Linux reports it for a listening TCP socket in ``TCP_INFO``'s ``tcpi_unacked`` (the field
+    ``ss`` shows as Recv-Q); a Unix socket has no TCP_INFO.
+    """
+    try:
+        info = listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, TCP_INFO_LENGTH)
+    except OSError:
+        return 0
+    return int(struct.unpack_from("=I", info, TCP_INFO_UNACKED_OFFSET)[0])
+
+
+class SharedStreamServer(StreamServer):
+    """gevent's stream server, counting each connection in the worker's share slot as soon as it
+    is accepted.
+
+    Counting when the handler greenlet starts was too late: gevent accepts a burst of pending
+    connections in one loop turn and starts their handlers afterwards, so the share check saw
+    none of them and one worker took the whole burst (measured: wrk's 4 connections all on one
+    worker in 2 runs of 5, which halved throughput at concurrency 4).
+    """
+
+    connections: Pool
+    """The pool of connection handlers (gevent's own ``pool`` attribute stays None; see
+    :meth:`ServiceGeventWorker._start_server`)."""
+
+    def __init__(self, listener: socket.socket, slot: int, **options: Any) -> None:
+        """:param slot: this worker's slot in :mod:`model_service.connection_shares`."""
+        super().__init__(listener, **options)
+        self.slot = slot
+
+    def do_read(self) -> Any:
+        accepted = super().do_read()
+        if accepted:
+            connection_shares.add_connections(self.slot, 1)
+        return accepted
+
+    def do_close(self, *accepted: Any) -> None:
+        """gevent calls this once for every accepted connection, when its handler returns or
+        could not be started."""
+        try:
+            super().do_close(*accepted)
+        finally:
+            connection_shares.add_connections(self.slot, -1)
+
+
 class ServiceGeventWorker(GeventWorker):
     """gunicorn's gevent worker, sharing connections evenly with its siblings, writing each
     response once and yielding after each request."""
@@ -100,7 +152,13 @@ class ServiceGeventWorker(GeventWorker):
     def _start_server(self, listener: socket.socket) -> StreamServer:
         listener.setblocking(True)
         pool = Pool(self.worker_connections)
-        server = StreamServer(listener, handle=partial(self.handle, listener), spawn=pool)
+        # a bound method, not the pool itself: given a pool, gevent re-arms a refused accept as
+        # soon as the pool has room, so a worker over its share would spin through its loop
+        # until a sibling took the pending connection; ``_full`` schedules the next look instead
+        server = SharedStreamServer(
+            listener, self.slot, handle=partial(self.handle, listener), spawn=pool.spawn
+        )
+        server.connections = pool
         # gunicorn accepts one connection per loop turn when there are several workers, so that
         # one worker does not take them all; the share check does that now, and accepting one a
         # turn made a burst of new connections wait: at concurrency 64 the first requests of
@@ -112,11 +170,10 @@ class ServiceGeventWorker(GeventWorker):
         return server
 
     def _full(self, server: StreamServer, pool: Pool) -> bool:
-        """gevent's accept test: the pool is full, or this worker holds more than its share
-        (then look again shortly: another worker's connections may have changed the shares)."""
-        if pool.full():
-            return True
-        if connection_shares.may_accept(self.slot):
+        """gevent's accept test: the pool is full, or this worker holds more than its share;
+        then stop accepting and look again in :data:`ACCEPT_RETRY_S` (another worker's
+        connections may have changed the shares, or a connection of this one closed)."""
+        if not pool.full() and connection_shares.may_accept(self.slot, waiting(server.socket)):
             return False
         gevent.spawn_later(ACCEPT_RETRY_S, self._accept_again, server)
         return True
@@ -133,20 +190,16 @@ class ServiceGeventWorker(GeventWorker):
             server.close()
         deadline = time.monotonic() + self.cfg.graceful_timeout
         while time.monotonic() < deadline:
-            if all(server.pool.free_count() == server.pool.size for server in servers):
+            if all(
+                server.connections.free_count() == server.connections.size for server in servers
+            ):
                 return
             self.notify()
             gevent.sleep(0.1)
         self.log.warning("Worker graceful timeout (pid:%s)", self.pid)
         for server in servers:
+            server.connections.kill(timeout=1)
             server.stop(timeout=1)
-
-    def handle(self, listener: Any, client: Any, addr: Any) -> None:
-        connection_shares.add_connections(self.slot, 1)
-        try:
-            super().handle(listener, client, addr)
-        finally:
-            connection_shares.add_connections(self.slot, -1)
 
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> None:
         writer = HeadWithBodySocket(sock)
