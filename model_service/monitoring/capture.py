@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy.exc
 from prometheus_client import Counter
 
-from model_service.monitoring.native import os_sleep, start_os_thread
+from model_service.monitoring.native import Wakeup, lower_thread_priority, start_os_thread
 from model_service.monitoring.store import CaptureRow, Row, Store
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,11 @@ DROP_LOG_INTERVAL_S = 60.0
 MAX_RETRY_PAUSE_S = 30.0
 POLL_S = 0.05
 IDLE_EXIT_S = 30.0
+WRITER_NICENESS = 10
+"""The writer thread's nice value. Its inserts took CPU time on the core of the thread that
+answers requests: at concurrency 1, p99 was 1.65-2.0 ms with writes and 1.3-1.5 ms when the
+writer did not write during the run. At a lower priority the scheduler lets the answering thread
+preempt it; under saturation the writer falls behind and the queue drops (counted)."""
 CONNECTION_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, OSError)
 """The database (or the SQLite file's directory) is unreachable: keep the rows and retry."""
 
@@ -70,6 +75,7 @@ class CaptureWriter:
         self._stopping = False
         self._running = False
         self._flush_requested = False
+        self._wakeup = Wakeup()
         self._last_drop_log = 0.0
         self._dropped_since_log = 0
         self.write_failures = 0
@@ -92,8 +98,8 @@ class CaptureWriter:
         dropped = len(captures) - len(kept_captures) + len(errors) - len(kept_errors)
         if dropped:
             self._count_drops(dropped)
-        if len(self._captures) >= self.batch_size:
-            self._flush_requested = True
+        if len(self._captures) >= self.batch_size and not self._flush_requested:
+            self.request_flush()
 
     def pending(self) -> int:
         """Rows queued and not yet written."""
@@ -122,9 +128,12 @@ class CaptureWriter:
         self._errors.clear()
         self._stopping = False
         self._running = True
+        self._flush_requested = False
+        self._wakeup = Wakeup()  # the parent's may be set, or waited on by a thread not copied
         start_os_thread(self._run)
 
     def _run(self) -> None:
+        lower_thread_priority(WRITER_NICENESS)
         pause = self.flush_interval_s
         idle_since = time.monotonic()
         while not self._stopping:
@@ -132,10 +141,8 @@ class CaptureWriter:
                 idle_since = time.monotonic()
             elif time.monotonic() - idle_since > IDLE_EXIT_S and self._idle_exit():
                 return
-            waited = 0.0
-            while waited < pause and not self._stopping and not self._flush_requested:
-                os_sleep(POLL_S)
-                waited += POLL_S
+            if not self._stopping and not self._flush_requested:
+                self._wakeup.wait(pause)
             self._flush_requested = False
             pause = self.flush_interval_s if self.write_pending() else self._retry_pause(pause)
             try:
@@ -190,6 +197,7 @@ class CaptureWriter:
             self.write_pending()
             return self.pending()
         self._stopping = True
+        self._wakeup.set()
         deadline = time.monotonic() + timeout_s
         while self._running and time.monotonic() < deadline:
             time.sleep(POLL_S)
@@ -198,6 +206,7 @@ class CaptureWriter:
     def request_flush(self) -> None:
         """Ask the writer to write now rather than at the next interval."""
         self._flush_requested = True
+        self._wakeup.set()
 
 
 def _take(queue: deque[Any], count: int) -> list[Any]:
