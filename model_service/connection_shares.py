@@ -20,8 +20,13 @@ from __future__ import annotations
 import mmap
 import multiprocessing
 import os
+import socket
+import struct
 
 SLOTS = 64
+TCP_INFO_LENGTH = 32
+TCP_INFO_UNACKED_OFFSET = 24
+"""Where ``struct tcp_info`` keeps ``tcpi_unacked``: after eight one-byte fields and four u32."""
 """More than any server's workers, counting the ones being replaced."""
 
 _memory = mmap.mmap(-1, SLOTS * 2 * 4)  # MAP_SHARED: (pid, connections) int32 pairs
@@ -52,15 +57,16 @@ def add_connections(slot: int, change: int) -> None:
     _table[2 * slot + 1] += change
 
 
-def may_accept(slot: int, pending: int = 1) -> bool:
+def may_accept(slot: int, listener: socket.socket | None = None) -> bool:
     """Whether the worker of ``slot`` may take one more connection and still hold no more than
-    an equal share (rounded up) of every worker's connections, counting the ``pending`` ones
-    (at least the one about to be accepted) that wait in the listening socket's queue.
+    an equal share (rounded up) of every worker's connections, counting those that wait in
+    ``listener``'s accept queue (at least the one about to be accepted).
 
     Counting the queue lets a burst of new connections be split in one turn of each worker: the
     first worker awake takes its half at once instead of one at a time, each waiting for a
     sibling to take one too (measured: 64 connections opened at once took up to 0.5 s to be
-    accepted that way).
+    accepted that way). The table is read before the queue, so a connection a sibling accepts
+    meanwhile is counted in neither rather than in both, and the share errs on the small side.
     """
     workers = total = 0
     for index in range(0, 2 * SLOTS, 2):
@@ -68,8 +74,22 @@ def may_accept(slot: int, pending: int = 1) -> bool:
             workers += 1
             total += _table[index + 1]
     mine = _table[2 * slot + 1]
+    pending = waiting(listener) if listener is not None else 0
     share = -(-(total + max(pending, 1)) // max(workers, 1))
     return mine + 1 <= share
+
+
+def waiting(listener: socket.socket) -> int:
+    """How many connections wait in ``listener``'s accept queue (0 when it cannot tell).
+
+    Linux reports it for a listening TCP socket in ``TCP_INFO``'s ``tcpi_unacked`` (the field
+    ``ss`` shows as Recv-Q); a Unix socket has no TCP_INFO.
+    """
+    try:
+        info = listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, TCP_INFO_LENGTH)
+    except OSError:
+        return 0
+    return int(struct.unpack_from("=I", info, TCP_INFO_UNACKED_OFFSET)[0])
 
 
 def process_exists(pid: int) -> bool:

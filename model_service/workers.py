@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import struct
 import time
 from functools import partial
 from typing import Any
@@ -39,10 +38,6 @@ from model_service import connection_shares
 
 ACCEPT_RETRY_S = 0.002
 """How soon a worker that stopped accepting (over its share) looks at the shares again."""
-
-TCP_INFO_LENGTH = 32
-TCP_INFO_UNACKED_OFFSET = 24
-"""Where ``struct tcp_info`` keeps ``tcpi_unacked``: after eight one-byte fields and four u32."""
 
 MAX_ACCEPT = 100
 """Connections a worker may accept in one turn of its loop (each still within its share)."""
@@ -80,19 +75,6 @@ class HeadWithBodySocket:
     def __getattr__(self, name: str) -> Any:
         self.flush()
         return getattr(self._socket, name)
-
-
-def waiting(listener: socket.socket) -> int:
-    """How many connections wait in ``listener``'s accept queue (0 when it cannot tell).
-
-    Linux reports it for a listening TCP socket in ``TCP_INFO``'s ``tcpi_unacked`` (the field
-    ``ss`` shows as Recv-Q); a Unix socket has no TCP_INFO.
-    """
-    try:
-        info = listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, TCP_INFO_LENGTH)
-    except OSError:
-        return 0
-    return int(struct.unpack_from("=I", info, TCP_INFO_UNACKED_OFFSET)[0])
 
 
 class SharedStreamServer(StreamServer):
@@ -173,7 +155,7 @@ class ServiceGeventWorker(GeventWorker):
         """gevent's accept test: the pool is full, or this worker holds more than its share;
         then stop accepting and look again in :data:`ACCEPT_RETRY_S` (another worker's
         connections may have changed the shares, or a connection of this one closed)."""
-        if not pool.full() and connection_shares.may_accept(self.slot, waiting(server.socket)):
+        if not pool.full() and connection_shares.may_accept(self.slot, server.socket):
             return False
         gevent.spawn_later(ACCEPT_RETRY_S, self._accept_again, server)
         return True

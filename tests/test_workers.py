@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -115,3 +116,31 @@ def test_the_slot_of_a_worker_that_exited_is_free_again(other_worker: int) -> No
         assert connection_shares.may_accept(mine)  # alone, with none of the old count
     finally:
         connection_shares.forget_worker(os.getpid())
+
+
+def test_a_burst_waiting_in_the_listen_queue_counts_towards_the_shares(other_worker: int) -> None:
+    mine = connection_shares.claim_slot(os.getpid())
+    theirs = connection_shares.claim_slot(other_worker)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        clients = [socket.create_connection(listener.getsockname()) for _ in range(4)]
+        try:
+            assert connection_shares.waiting(listener) == 4
+            # two of the four are this worker's share: it takes both in one turn
+            for _ in range(2):
+                assert connection_shares.may_accept(mine, listener)
+                listener.accept()[0].close()
+                connection_shares.add_connections(mine, 1)
+            assert not connection_shares.may_accept(mine, listener)
+            assert connection_shares.may_accept(theirs, listener)
+        finally:
+            for client in clients:
+                client.close()
+            connection_shares.forget_worker(os.getpid())
+            connection_shares.forget_worker(other_worker)
+
+
+def test_a_socket_without_tcp_info_has_no_queue_to_count() -> None:
+    with socket.socket(socket.AF_UNIX) as listener:
+        assert connection_shares.waiting(listener) == 0

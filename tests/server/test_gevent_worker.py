@@ -8,6 +8,7 @@ import http.client
 import io
 import json
 import os
+import signal
 import socket
 import time
 from collections.abc import Iterator
@@ -138,14 +139,17 @@ def worker_pids(service: RunningService) -> list[int]:
     return [int(pid) for pid in children.read_text().split()]
 
 
-def connections_by_worker(service: RunningService) -> dict[int, int]:
-    """How many established connections each worker holds (read from /proc)."""
+def connections_by_worker(
+    service: RunningService, states: tuple[str, ...] = ("01",)
+) -> dict[int, int]:
+    """How many connections each worker holds (read from /proc): established ones (TCP state
+    01) unless ``states`` says otherwise."""
     port = int(service.base_url.rsplit(":", 1)[1])
     inodes = set()
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
         local_port = int(fields[1].rsplit(":", 1)[1], 16)
-        if local_port == port and fields[3] == "01":  # ESTABLISHED
+        if local_port == port and fields[3] in states:
             inodes.add(fields[9])
     counts = {}
     for pid in worker_pids(service):
@@ -170,6 +174,40 @@ def test_keep_alive_connections_are_shared_equally_between_the_workers(
     finally:
         for connection in connections:
             connection.close()
+
+
+def test_a_burst_of_connections_opened_at_once_is_shared_equally(
+    tuned_service: RunningService,
+) -> None:
+    """Clients such as wrk open all their connections at once; each worker must take its half
+    of the burst (not one worker all of it, nor one at a time in turn)."""
+    port = int(tuned_service.base_url.rsplit(":", 1)[1])
+    workers = worker_pids(tuned_service)
+    for burst in (4, 16, 64):
+        sockets = []
+        try:
+            for pid in workers:  # so that the whole burst waits in the listen queue
+                os.kill(pid, signal.SIGSTOP)
+            try:
+                for _ in range(burst):
+                    sockets.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+            finally:
+                for pid in workers:
+                    os.kill(pid, signal.SIGCONT)
+            request = b"GET /api/health/live HTTP/1.1\r\nHost: test\r\n\r\n"
+            for connection in sockets:
+                connection.sendall(request)
+            for connection in sockets:
+                assert connection.recv(4096).startswith(b"HTTP/1.1 200")
+            counts = connections_by_worker(tuned_service)
+            assert sorted(counts.values()) == [burst // 2, burst // 2], (burst, counts)
+        finally:
+            for connection in sockets:
+                connection.close()
+        wait_for(  # closed by the workers too (CLOSE_WAIT, 08, until they see the end)
+            lambda: sum(connections_by_worker(tuned_service, ("01", "08")).values()) == 0,
+            "the workers closing the burst's connections",
+        )
 
 
 def test_a_client_pipelining_many_requests_does_not_hold_back_another() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -16,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from model_service import create_app
 from model_service.api.health import WARM_UP_KEY
-from model_service.observability import JsonFormatter, TextFormatter
+from model_service.observability import ID_POOL, JsonFormatter, TextFormatter, new_request_id
 from tests.fixtures import EchoModel, FailingLoadModel, entry
 
 ECHO_ITEM = {"x": 1.5, "count": 2, "flag": True, "colour": "red", "note": "private-note"}
@@ -114,6 +115,24 @@ def test_created_request_ids_are_unique_and_sort_by_creation_time(client: FlaskC
     assert before_ms <= int(ids[0][:12], 16) <= int(ids[-1][:12], 16) <= after_ms
     # the rest is random, not a counter
     assert len({id_[12:] for id_ in ids}) == len(ids)
+
+
+def test_request_ids_drawn_from_the_pool_are_unique_across_refills_and_forked_workers() -> None:
+    ids = [new_request_id() for _ in range(3 * ID_POOL + 7)]  # more than three pool refills
+    assert len({id_[12:] for id_ in ids}) == len(ids)
+
+    reader, writer = os.pipe()
+    child = os.fork()  # as gunicorn forks its workers from the preloaded app
+    if child == 0:
+        os.write(writer, "".join(new_request_id()[12:] for _ in range(20)).encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    with os.fdopen(reader) as pipe:
+        text = pipe.read()
+    in_child = {text[start : start + 20] for start in range(0, len(text), 20)}
+    in_parent = {new_request_id()[12:] for _ in range(20)}
+    assert len(in_child) == 20 and not in_child & in_parent
 
 
 def test_json_formatter_carries_exceptions() -> None:
