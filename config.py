@@ -160,6 +160,11 @@ class Config:
     MONITORING_FLUSH_INTERVAL_S = 1.0
     """Seconds between two writes of the capture queue (sooner when a batch is full)."""
 
+    MONITORING_WRITER_NICENESS = 10
+    """Nice value (0-19) of each worker's capture writer thread: above 0, a saturated CPU answers
+    requests first and the queue drops the captures the writer cannot keep up with (counted);
+    0 gives capture the same priority as answers."""
+
     MONITORING_PSI_WATCH = 0.1
     """Population stability index from which a field's status is ``watch``."""
 

@@ -51,6 +51,7 @@ class Monitor:
             settings.write_batch_size,
             settings.flush_interval_s,
             periodic=self._periodic,
+            niceness=settings.writer_niceness,
         )
         self._references: dict[int, ModelReference] = {}
         self._policies: dict[int, CapturePolicy] = {}

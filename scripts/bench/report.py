@@ -271,6 +271,16 @@ def tail_target_lines(results: dict[str, Any]) -> list[str]:
     lines.append(f"GC pauses over 10 ms in our workers, every cell of the defaults: {pauses} (0)")
     rows = ours["batch100"]["requests_per_s"] / hand["batch100"]["requests_per_s"]
     lines.append(f"100-row rows/s vs hand-written: {rows:.2f}x (target >= 1x)")
+    drops = [
+        f"{key} {cell['capture_dropped_share']:.0%}"
+        for key, cell in ours.items()
+        if cell.get("capture_dropped_share") is not None
+    ]
+    if drops:
+        lines.append(
+            "Predicted rows whose capture the monitoring queue dropped (full: the writer "
+            f"fell behind), per cell of the defaults: {', '.join(drops)}"
+        )
     return lines
 
 

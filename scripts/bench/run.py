@@ -77,6 +77,7 @@ class Cell:
     cpu_ms_per_request: float
     mean_batch_size: float | None = None
     gc_pauses_over_10ms: int | None = None
+    capture_dropped_share: float | None = None
     runs: list[float] = field(default_factory=list)
 
 
@@ -99,12 +100,14 @@ class Run:
     cpu_seconds: float
     mean_batch_size: float | None
     gc_pauses_over_10ms: int | None
+    capture_dropped_share: float | None = None
 
 
 def median_cell(runs: Sequence[Run]) -> Cell:
     """The median of several runs (the maximum latency: the largest; GC pauses: all of them)."""
     batch_sizes = [run.mean_batch_size for run in runs if run.mean_batch_size is not None]
     pauses = [run.gc_pauses_over_10ms for run in runs if run.gc_pauses_over_10ms is not None]
+    drops = [run.capture_dropped_share for run in runs if run.capture_dropped_share is not None]
     return Cell(
         requests_per_s=statistics.median(run.load.requests_per_s for run in runs),
         p50_ms=statistics.median(run.load.p50_ms for run in runs),
@@ -117,13 +120,15 @@ def median_cell(runs: Sequence[Run]) -> Cell:
         ),
         mean_batch_size=statistics.median(batch_sizes) if batch_sizes else None,
         gc_pauses_over_10ms=sum(pauses) if pauses else None,
+        capture_dropped_share=statistics.median(drops) if drops else None,
         runs=[round(run.load.requests_per_s) for run in runs],
     )
 
 
 def load_run(target: Target, body: Path, connections: int, seconds: float) -> Run:
     """One wrk run, with the CPU time the server spent on it (robust on a busy machine) and,
-    for our service, the mean size of the batches predicted and the long GC pauses meanwhile."""
+    for our service, the mean size of the batches predicted, the long GC pauses meanwhile and
+    the share of predicted rows whose capture the monitoring queue dropped."""
     before = server_counts(target.metrics_url)
     cpu_before = target.server.cpu_seconds()
     result = run_wrk(target.url, body, connections, seconds)
@@ -134,17 +139,20 @@ def load_run(target: Target, body: Path, connections: int, seconds: float) -> Ru
     batches = after["batches"] - before["batches"]
     mean_size = (after["items"] - before["items"]) / batches if batches else None
     pauses = round(after["long_pauses"] - before["long_pauses"])
-    return Run(result, cpu, mean_size, pauses)
+    items = after["items"] - before["items"]
+    dropped = (after["dropped"] - before["dropped"]) / items if items else None
+    return Run(result, cpu, mean_size, pauses, dropped)
 
 
 def server_counts(metrics_url: str | None) -> dict[str, float] | None:
-    """Items and batches so far (``model_service_batch_size``) and garbage-collection pauses
-    longer than 10 ms (``model_service_gc_pause_seconds``), every worker added up."""
+    """Items and batches so far (``model_service_batch_size``), garbage-collection pauses
+    longer than 10 ms (``model_service_gc_pause_seconds``) and captured items dropped
+    (``model_service_capture_dropped_total``), every worker added up."""
     if metrics_url is None:
         return None
     with urllib.request.urlopen(metrics_url, timeout=10) as response:
         text = response.read().decode()
-    counts = {"items": 0.0, "batches": 0.0, "long_pauses": 0.0}
+    counts = {"items": 0.0, "batches": 0.0, "long_pauses": 0.0, "dropped": 0.0}
     for line in text.splitlines():
         name, _, rest = line.partition("{")
         value = float(line.rsplit(" ", 1)[1]) if rest else 0.0
@@ -152,6 +160,8 @@ def server_counts(metrics_url: str | None) -> dict[str, float] | None:
             counts["items"] += value
         elif 'model="iris_model"' in rest and name == "model_service_batch_size_count":
             counts["batches"] += value
+        elif line.startswith("model_service_capture_dropped_total "):
+            counts["dropped"] += float(line.rsplit(" ", 1)[1])
         elif name == "model_service_gc_pause_seconds_count":
             counts["long_pauses"] += value
         elif name == "model_service_gc_pause_seconds_bucket" and f'le="{GC_PAUSE_LIMIT_S}"' in rest:

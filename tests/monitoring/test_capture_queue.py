@@ -93,21 +93,24 @@ def test_a_full_batch_wakes_the_writer_before_its_interval(tmp_path: Path) -> No
     store.dispose()
 
 
-def test_the_writer_thread_runs_at_a_lower_cpu_priority(tmp_path: Path) -> None:
+@pytest.mark.parametrize("wanted", [WRITER_NICENESS, 15])
+def test_the_writer_thread_runs_at_a_lower_cpu_priority(tmp_path: Path, wanted: int) -> None:
     store = Store(f"sqlite:///{tmp_path / 'm.sqlite3'}")
     store.migrate()
-    writer = CaptureWriter(store, queue_size=100, batch_size=100, flush_interval_s=3600)
+    writer = CaptureWriter(
+        store, queue_size=100, batch_size=100, flush_interval_s=3600, niceness=wanted
+    )
     writer.submit([row(0)])
     try:
         niceness: dict[str, int] = {}
         deadline = time.monotonic() + 10
-        while WRITER_NICENESS not in niceness.values() and time.monotonic() < deadline:
+        while wanted not in niceness.values() and time.monotonic() < deadline:
             niceness = {
                 task.name: os.getpriority(os.PRIO_PROCESS, int(task.name))
                 for task in Path("/proc/self/task").iterdir()
             }
             time.sleep(0.01)
-        assert WRITER_NICENESS in niceness.values()
+        assert wanted in niceness.values()
         assert niceness[str(threading.get_native_id())] == os.getpriority(os.PRIO_PROCESS, 0)
     finally:
         writer.close(timeout_s=10)

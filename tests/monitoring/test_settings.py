@@ -31,3 +31,12 @@ def test_a_model_class_narrows_the_policy() -> None:
     assert (private.sample_rate, private.retention_days) == (0.25, 7.0)
     assert base.for_model(SilentModel).enabled is False
     assert base.for_model(object()) == base
+
+
+def test_the_writer_niceness_defaults_to_ten_and_stays_within_what_nice_allows() -> None:
+    def niceness(value: object) -> int:
+        settings = MonitoringSettings.from_settings({"MONITORING_WRITER_NICENESS": value})
+        return settings.writer_niceness
+
+    assert MonitoringSettings.from_settings({}).writer_niceness == 10
+    assert (niceness(0), niceness(40), niceness(-5)) == (0, 19, 0)
