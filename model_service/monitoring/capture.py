@@ -109,6 +109,15 @@ class CaptureWriter:
         """Rows queued and not yet written."""
         return len(self._captures) + len(self._errors)
 
+    def room(self) -> int:
+        """Rows the queue takes now before it drops."""
+        return max(self.queue_size - self.pending(), 0)
+
+    def count_drops(self, dropped: int) -> None:
+        """Count rows dropped before they were queued (the queue had no room)."""
+        if dropped:
+            self._count_drops(dropped)
+
     def _count_drops(self, dropped: int) -> None:
         DROPPED.inc(dropped)
         self._dropped_since_log += dropped

@@ -108,6 +108,17 @@ class Monitor:
         now = time.time()
         latency_ms = seconds * 1000
         excluded = policy.excluded_fields
+        chosen = [
+            (index, item, result)
+            for index, (item, result) in enumerate(zip(items, results, strict=False))
+            if policy.sample_rate >= 1.0 or _sampled(policy.sample_rate)
+        ]
+        # what the full queue would drop is counted, not encoded first (at saturation most rows
+        # of large batches are dropped, and encoding them cost the answering thread ~1 us each)
+        room = self.writer.room()
+        if len(chosen) > room:
+            self.writer.count_drops(len(chosen) - room)
+            del chosen[room:]
         rows = [
             capture_row(
                 served.qualified_name,
@@ -121,8 +132,7 @@ class Monitor:
                 latency_ms,
                 decision,
             )
-            for index, (item, result) in enumerate(zip(items, results, strict=False))
-            if policy.sample_rate >= 1.0 or _sampled(policy.sample_rate)
+            for index, item, result in chosen
         ]
         if rows:
             self.writer.submit(rows)

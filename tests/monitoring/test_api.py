@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from prometheus_client import REGISTRY
 
 from model_service import create_app
 from model_service.monitoring.store import Store, capture_row
@@ -123,6 +124,21 @@ def test_excluded_fields_are_never_stored_and_sampling_zero_stores_nothing(
     predict_iris(unsampled.test_client(), "not-sampled")
     assert [r["request_id"] for r in captured(unsampled)] == ["private"]
     monitor_of(unsampled).store.dispose()
+
+
+def test_a_batch_larger_than_the_queue_keeps_its_first_items_and_counts_the_rest(
+    database_url: str,
+) -> None:
+    app = create_app(
+        monitored_settings(database_url, MONITORING_QUEUE_SIZE=3, MONITORING_FLUSH_INTERVAL_S=3600)
+    )
+    dropped_before = REGISTRY.get_sample_value("model_service_capture_dropped_total") or 0.0
+    predict_iris(app.test_client(), "big", body=[IRIS_ITEM] * 10)
+    dropped = REGISTRY.get_sample_value("model_service_capture_dropped_total") or 0.0
+    assert dropped - dropped_before == 7
+    assert sorted(row["item_index"] for row in captured(app)) == [0, 1, 2]
+    monitor_of(app).writer.close()
+    monitor_of(app).store.dispose()
 
 
 # --- feedback and quality -----------------------------------------------------------------------
