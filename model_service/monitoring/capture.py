@@ -44,9 +44,9 @@ IDLE_EXIT_S = 30.0
 WRITER_NICENESS = 10
 """The writer thread's default nice value (``MONITORING_WRITER_NICENESS``): when the CPU is
 saturated, answers come first and the queue drops what the writer cannot keep up with (counted).
-Measured with 100-row requests at concurrency 16 on 2 cores: at 10, 1,179-1,249 requests/s with
-p99 21-23 ms, 85 % of captured rows dropped; at 0, 874-936 requests/s with p99 33-87 ms, 32 %
-dropped."""
+Measured with 100-row requests at concurrency 16 on 2 cores: at 10, 1,179-1,304 requests/s with
+p99 19-31 ms, 85-88 % of captured rows dropped; at 0, 874-936 requests/s with p99 33-109 ms,
+31-35 % dropped."""
 CONNECTION_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, OSError)
 """The database (or the SQLite file's directory) is unreachable: keep the rows and retry."""
 
