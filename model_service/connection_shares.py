@@ -24,10 +24,10 @@ import socket
 import struct
 
 SLOTS = 64
+"""More than any server's workers, counting the ones being replaced."""
 TCP_INFO_LENGTH = 32
 TCP_INFO_UNACKED_OFFSET = 24
 """Where ``struct tcp_info`` keeps ``tcpi_unacked``: after eight one-byte fields and four u32."""
-"""More than any server's workers, counting the ones being replaced."""
 
 _memory = mmap.mmap(-1, SLOTS * 2 * 4)  # MAP_SHARED: (pid, connections) int32 pairs
 _table = memoryview(_memory).cast("i")
@@ -67,6 +67,9 @@ def may_accept(slot: int, listener: socket.socket | None = None) -> bool:
     sibling to take one too (measured: 64 connections opened at once took up to 0.5 s to be
     accepted that way). The table is read before the queue, so a connection a sibling accepts
     meanwhile is counted in neither rather than in both, and the share errs on the small side.
+
+    The worker that holds the fewest connections may always accept, so a pending connection is
+    always taken by someone.
     """
     workers = total = 0
     for index in range(0, 2 * SLOTS, 2):

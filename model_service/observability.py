@@ -183,6 +183,10 @@ def new_request_id() -> str:
     return f"{time.time_ns() // 1_000_000:012x}{_id_randomness.take().hex()}"
 
 
+ID_POOL = 256
+"""Request ids' random parts drawn from the system at once."""
+
+
 class RandomBytes:
     """Bytes from the operating system's random source, drawn :data:`ID_POOL` ids at a time.
 
@@ -214,8 +218,6 @@ class RandomBytes:
         self._pool, self._next = b"", 0
 
 
-ID_POOL = 256
-"""Request ids' random parts drawn from the system at once."""
 _id_randomness = RandomBytes(10)
 os.register_at_fork(after_in_child=_id_randomness.forget)
 

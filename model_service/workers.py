@@ -87,14 +87,17 @@ class SharedStreamServer(StreamServer):
     worker in 2 runs of 5, which halved throughput at concurrency 4).
     """
 
-    connections: Pool
-    """The pool of connection handlers (gevent's own ``pool`` attribute stays None; see
-    :meth:`ServiceGeventWorker._start_server`)."""
-
-    def __init__(self, listener: socket.socket, slot: int, **options: Any) -> None:
-        """:param slot: this worker's slot in :mod:`model_service.connection_shares`."""
-        super().__init__(listener, **options)
+    def __init__(self, listener: socket.socket, slot: int, pool: Pool, **options: Any) -> None:
+        """:param slot: this worker's slot in :mod:`model_service.connection_shares`.
+        :param pool: runs the connection handlers, kept as :attr:`connections`. gevent gets its
+            bound ``spawn``, not the pool itself: given a pool, gevent re-arms a refused accept
+            as soon as the pool has room, so a worker over its share would spin through its loop
+            until a sibling took the pending connection (the worker's accept test schedules the
+            next look instead), and gevent's own ``pool`` attribute stays None.
+        """
+        super().__init__(listener, spawn=pool.spawn, **options)
         self.slot = slot
+        self.connections = pool
 
     def do_read(self) -> Any:
         accepted = super().do_read()
@@ -131,31 +134,29 @@ class ServiceGeventWorker(GeventWorker):
             gevent.sleep(1.0)
         self._drain(servers)
 
-    def _start_server(self, listener: socket.socket) -> StreamServer:
+    def _start_server(self, listener: socket.socket) -> SharedStreamServer:
         listener.setblocking(True)
-        pool = Pool(self.worker_connections)
-        # a bound method, not the pool itself: given a pool, gevent re-arms a refused accept as
-        # soon as the pool has room, so a worker over its share would spin through its loop
-        # until a sibling took the pending connection; ``_full`` schedules the next look instead
         server = SharedStreamServer(
-            listener, self.slot, handle=partial(self.handle, listener), spawn=pool.spawn
+            listener,
+            self.slot,
+            Pool(self.worker_connections),
+            handle=partial(self.handle, listener),
         )
-        server.connections = pool
         # gunicorn accepts one connection per loop turn when there are several workers, so that
         # one worker does not take them all; the share check does that now, and accepting one a
         # turn made a burst of new connections wait: at concurrency 64 the first requests of
         # the last connections accepted waited 0.5-1 s (p99 715-740 ms; with gevent's default
         # of 100 a turn, 46-58 ms).
         server.max_accept = MAX_ACCEPT
-        server.full = partial(self._full, server, pool)
+        server.full = partial(self._full, server)
         server.start()
         return server
 
-    def _full(self, server: StreamServer, pool: Pool) -> bool:
+    def _full(self, server: SharedStreamServer) -> bool:
         """gevent's accept test: the pool is full, or this worker holds more than its share;
         then stop accepting and look again in :data:`ACCEPT_RETRY_S` (another worker's
         connections may have changed the shares, or a connection of this one closed)."""
-        if not pool.full() and connection_shares.may_accept(self.slot, server.socket):
+        if not server.connections.full() and connection_shares.may_accept(self.slot, server.socket):
             return False
         gevent.spawn_later(ACCEPT_RETRY_S, self._accept_again, server)
         return True
@@ -165,7 +166,7 @@ class ServiceGeventWorker(GeventWorker):
         if server.started:
             server.start_accepting()
 
-    def _drain(self, servers: list[StreamServer]) -> None:
+    def _drain(self, servers: list[SharedStreamServer]) -> None:
         """Stop accepting, let in-flight requests finish for up to the graceful timeout, then
         stop what is left."""
         for server in servers:

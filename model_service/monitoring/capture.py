@@ -99,9 +99,7 @@ class CaptureWriter:
         kept_errors = list(errors)[: max(room, 0)]
         self._captures.extend(kept_captures)
         self._errors.extend(kept_errors)
-        dropped = len(captures) - len(kept_captures) + len(errors) - len(kept_errors)
-        if dropped:
-            self._count_drops(dropped)
+        self.count_drops(len(captures) - len(kept_captures) + len(errors) - len(kept_errors))
         if len(self._captures) >= self.batch_size and not self._flush_requested:
             self.request_flush()
 
@@ -114,11 +112,10 @@ class CaptureWriter:
         return max(self.queue_size - self.pending(), 0)
 
     def count_drops(self, dropped: int) -> None:
-        """Count rows dropped before they were queued (the queue had no room)."""
-        if dropped:
-            self._count_drops(dropped)
-
-    def _count_drops(self, dropped: int) -> None:
+        """Count rows dropped (the queue had no room, or the database refused a batch), with a
+        log line at most once a minute."""
+        if not dropped:
+            return
         DROPPED.inc(dropped)
         self._dropped_since_log += dropped
         now = time.monotonic()
@@ -192,7 +189,7 @@ class CaptureWriter:
                 return False
             except Exception as error:
                 self._log_failure(error)
-                self._count_drops(len(captures) + len(errors))
+                self.count_drops(len(captures) + len(errors))
         return True
 
     def _log_failure(self, error: Exception) -> None:

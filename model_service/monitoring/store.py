@@ -76,10 +76,7 @@ def _insert_multirow(connection: sa.Connection, insert: str, rows: Sequence[Capt
     Chunks are powers of two (at most :data:`SQLITE_ROWS_PER_INSERT`), so the driver's
     statement cache holds a handful of texts rather than one per batch length.
     """
-    head, marker, values = insert.partition(" VALUES ")
-    if not marker:  # not a plain VALUES insert: let the driver step row by row
-        connection.exec_driver_sql(insert, list(rows))
-        return
+    head, _, values = insert.partition(" VALUES ")
     start = 0
     while start < len(rows):
         size = SQLITE_ROWS_PER_INSERT

@@ -136,10 +136,10 @@ def load_run(target: Target, body: Path, connections: int, seconds: float) -> Ru
     after = server_counts(target.metrics_url)
     if before is None or after is None:
         return Run(result, cpu, None, None)
-    batches = after["batches"] - before["batches"]
-    mean_size = (after["items"] - before["items"]) / batches if batches else None
-    pauses = round(after["long_pauses"] - before["long_pauses"])
     items = after["items"] - before["items"]
+    batches = after["batches"] - before["batches"]
+    mean_size = items / batches if batches else None
+    pauses = round(after["long_pauses"] - before["long_pauses"])
     dropped = (after["dropped"] - before["dropped"]) / items if items else None
     return Run(result, cpu, mean_size, pauses, dropped)
 
