@@ -15,6 +15,7 @@ which logs to standard error.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import sys
@@ -52,10 +53,23 @@ _installed_handlers: list[logging.Handler] = []
 
 
 class TextFormatter(logging.Formatter):
-    """gunicorn's line format, followed by the request's fields as ``key=value`` when present."""
+    """gunicorn's line format, followed by the request's fields as ``key=value`` when present.
+
+    The time has no fraction of a second, so it is formatted once per second (``strftime`` cost
+    a few microseconds of every request's line).
+    """
 
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT, TEXT_DATE_FORMAT)
+        self._second: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        second = int(record.created)
+        cached = self._second  # one read: another thread may replace it meanwhile
+        if cached[0] != second:
+            cached = (second, super().formatTime(record, datefmt))
+            self._second = cached
+        return cached[1]
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
@@ -68,11 +82,31 @@ class TextFormatter(logging.Formatter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, pid, message, request fields, exception."""
+    """One JSON object per line: time, level, logger, pid, message, request fields, exception.
+
+    The time is UTC with milliseconds; its date and second are formatted once per second.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._second: tuple[int, str] = (-1, "")
+
+    def utc_time(self, created: float) -> str:
+        """``created`` as ISO 8601 in UTC to the millisecond, exactly as ``datetime.isoformat``
+        gives it (rounded to the microsecond, then truncated)."""
+        fraction, whole = math.modf(created)
+        second, micro = int(whole), round(fraction * 1e6)
+        if micro >= 1_000_000:
+            second, micro = second + 1, micro - 1_000_000
+        cached = self._second  # one read: another thread may replace it meanwhile
+        if cached[0] != second:
+            cached = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+            self._second = cached
+        return f"{cached[1]}.{micro // 1000:03d}+00:00"
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": self.utc_time(record.created),
             "level": record.levelname,
             "logger": record.name,
             "pid": record.process,
@@ -241,21 +275,32 @@ def _finish_request(response: Response) -> Response:
     if logger.isEnabledFor(logging.INFO):
         duration_ms = round(request_seconds() * 1000, 2)
         model, version = request_model()
-        logger.info(
-            "%s %s %s %.1fms",
-            request.method,
-            request.path,
-            response.status_code,
-            duration_ms,
-            extra={
-                "request_id": g.get("request_id"),
-                "model": model,
-                "version": version,
-                "status": response.status_code,
-                "duration_ms": duration_ms,
-            },
+        # the record is made and handled as Logger.info would, with its source line given
+        # rather than looked up on the stack (findCaller cost ~10 % of the line)
+        logger.handle(
+            logger.makeRecord(
+                logger.name,
+                logging.INFO,
+                __file__,
+                _LOG_LINE,
+                "%s %s %s %.1fms",
+                (request.method, request.path, response.status_code, duration_ms),
+                None,
+                "_finish_request",
+                {
+                    "request_id": g.get("request_id"),
+                    "model": model,
+                    "version": version,
+                    "status": response.status_code,
+                    "duration_ms": duration_ms,
+                },
+            )
         )
     return response
+
+
+_LOG_LINE = _finish_request.__code__.co_firstlineno
+"""The source line request log records name (``%(lineno)d``)."""
 
 
 def init_app(app: Flask) -> None:

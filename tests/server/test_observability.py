@@ -97,6 +97,44 @@ def test_request_log_line_has_id_model_status_and_duration_but_not_the_body(
         assert line.endswith("request_id=r-1 model=echo version=2.0.0")
 
 
+def test_request_log_records_name_their_source_like_any_log_call(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The request line's record is made without a stack walk; operators' own formats
+    (``%(funcName)s``, ``%(module)s``, ``%(lineno)d``) still see where it comes from."""
+    from model_service import observability
+
+    with caplog.at_level(logging.INFO, logger="model_service.requests"):
+        client.post("/api/models/echo/predict", json=ECHO_ITEM)
+    (record,) = [r for r in caplog.records if r.name == "model_service.requests"]
+    assert (record.module, record.funcName) == ("observability", "_finish_request")
+    assert record.pathname == observability.__file__
+    assert record.lineno == observability._finish_request.__code__.co_firstlineno
+    assert record.process == os.getpid()
+
+
+def test_log_times_are_formatted_exactly_as_before_across_seconds() -> None:
+    """The formatters format a second's date and time once; every line still shows its own
+    time: JSON as ``datetime.isoformat`` (milliseconds, UTC), text as ``logging.Formatter``."""
+    import random
+    from datetime import UTC, datetime
+
+    json_formatter, text_formatter = JsonFormatter(), TextFormatter()
+    reference = logging.Formatter(text_formatter._fmt, text_formatter.datefmt)
+    generator = random.Random(7)
+    start = 1_790_000_000
+    # consecutive records within and across seconds, and fractions that round up to the next
+    # second (datetime rounds to the microsecond before it truncates to the millisecond)
+    times = sorted(start + generator.uniform(0, 5) for _ in range(2000))
+    times += [start + 6.9999996, start + 6.9995, start + 7.0000004, start + 7.0]
+    for created in times:
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+        record.created = created
+        expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+        assert json.loads(json_formatter.format(record))["time"] == expected
+        assert text_formatter.format(record) == reference.format(record)
+
+
 def test_an_unacceptable_request_id_is_replaced(client: FlaskClient) -> None:
     response = client.get("/api/models", headers={"X-Request-ID": "bad id\twith spaces"})
     assert response.headers["X-Request-ID"] != "bad id\twith spaces"
