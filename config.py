@@ -151,8 +151,9 @@ class Config:
     several replicas; unset: the SQLite file in ``MONITORING_STATE_DIR``."""
 
     MONITORING_QUEUE_SIZE = 10_000
-    """Captured items one worker holds while the database is slow or down; more are dropped
-    (counted in ``model_service_capture_dropped_total``)."""
+    """Captured items the writer holds while the database is slow or down (the writer process,
+    or each worker without one); more are dropped (counted in
+    ``model_service_capture_dropped_total``)."""
 
     MONITORING_WRITE_BATCH_SIZE = 500
     """Most captured items inserted in one database round trip."""
@@ -160,10 +161,15 @@ class Config:
     MONITORING_FLUSH_INTERVAL_S = 1.0
     """Seconds between two writes of the capture queue (sooner when a batch is full)."""
 
+    MONITORING_WRITER_PROCESS = True
+    """Under ``model-service serve``, one process of its own writes every worker's captures
+    (workers hand their rows over a local socket and never share their GIL with a writer);
+    False: each worker writes its own from a background thread, as ``flask run`` does."""
+
     MONITORING_WRITER_NICENESS = 10
-    """Nice value (0-19) of each worker's capture writer thread: above 0, a saturated CPU answers
-    requests first and the queue drops the captures the writer cannot keep up with (counted);
-    0 gives capture the same priority as answers."""
+    """Nice value (0-19) of the capture writer thread (in the writer process, or in each worker
+    without one): above 0, a saturated CPU answers requests first and the queue drops the
+    captures the writer cannot keep up with (counted); 0 gives capture the same priority."""
 
     MONITORING_PSI_WATCH = 0.1
     """Population stability index from which a field's status is ``watch``."""

@@ -25,6 +25,10 @@ What ``model-service serve`` sets up around gunicorn, and why:
 * **gRPC** (``--grpc-port``): the master also forks ``GRPC_PROCESSES`` gRPC server processes
   serving the V2 protocol (see :mod:`model_service.grpc_v2.processes`), restarts one that dies,
   and stops them with the workers (``SIGTERM``: calls in flight get the graceful timeout).
+* **Capture writer** (``MONITORING_WRITER_PROCESS``, on with monitoring): the master also forks
+  one process that writes every worker's monitoring captures (see
+  :mod:`model_service.monitoring.sink`), restarts it if it dies, replaces it on ``SIGHUP`` and
+  stops it after the workers, so their last captures are written.
 * ``--debug``: one worker, debug logging, and a restart whenever Python code or a template changes.
 """
 
@@ -42,7 +46,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from gunicorn import glogging, util
@@ -55,6 +59,9 @@ from model_service.grpc_v2.processes import GrpcOptions, GrpcProcesses
 from model_service.observability import configure_logging, make_formatter
 from model_service.runtime import EXTENSION_KEY
 from model_service.settings import load_settings
+
+if TYPE_CHECKING:
+    from model_service.monitoring.sink import CaptureProcess
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +110,8 @@ class ModelServiceApplication(BaseApplication):
 
     :param options: gunicorn settings (``bind``, ``workers``, ``worker_class``, ``preload_app``...).
     :param overrides: settings applied on top of ``APP_SETTINGS`` (e.g. ``{"DEBUG": True}``).
+    :param grpc: how to run the gRPC server processes, if any.
+    :param capture_process: whether one process writes every worker's monitoring captures.
     """
 
     def __init__(
@@ -110,10 +119,12 @@ class ModelServiceApplication(BaseApplication):
         options: Mapping[str, Any],
         overrides: Mapping[str, Any] | None = None,
         grpc: GrpcOptions | None = None,
+        capture_process: bool = False,
     ) -> None:
         self.options = dict(options)
         self.overrides = dict(overrides or {})
         self.grpc = grpc
+        self.capture_process = capture_process
         super().__init__()
 
     def load_config(self) -> None:
@@ -144,13 +155,22 @@ class ModelServiceApplication(BaseApplication):
 
 
 class ServiceArbiter(Arbiter):
-    """gunicorn's arbiter, also running the gRPC server processes when ``--grpc-port`` is set:
-    started once the workers are, kept up from the master's loop, stopped with the workers."""
+    """gunicorn's arbiter, also running the capture writer process (when monitoring is on) and
+    the gRPC server processes (when ``--grpc-port`` is set): started before the workers fork,
+    kept up from the master's loop, stopped after the workers."""
 
     grpc: GrpcProcesses | None = None
+    capture: CaptureProcess | None = None
 
     def start(self) -> None:
         super().start()
+        if self.app.capture_process:
+            # imported here: the monitoring package defines metrics, which must be made after
+            # prepare_metrics_directory switched prometheus-client to multiprocess mode
+            from model_service.monitoring.sink import CaptureProcess
+
+            self.capture = CaptureProcess(self.app.wsgi)
+            self.capture.start()
         options = self.app.grpc
         if options is not None:
             self.grpc = GrpcProcesses(options, self.app.wsgi)
@@ -160,6 +180,13 @@ class ServiceArbiter(Arbiter):
         super().manage_workers()
         if self.grpc is not None:
             self.grpc.maintain()
+        if self.capture is not None:
+            self.capture.maintain()
+
+    def reload(self) -> None:
+        super().reload()  # returns once the retired workers exited (their captures were sent)
+        if self.capture is not None:
+            self.capture.restart()
 
     def stop(self, graceful: bool = True) -> None:
         if self.grpc is not None:
@@ -169,6 +196,8 @@ class ServiceArbiter(Arbiter):
         if self.grpc is not None:
             left = self.cfg.graceful_timeout - (time.monotonic() - started)
             self.grpc.wait(max(left, 1.0) if graceful else 1.0)
+        if self.capture is not None:  # last: the workers' and gRPC processes' captures are in
+            self.capture.stop(timeout=max(self.cfg.graceful_timeout, CAPTURE_DRAIN_S))
 
 
 def service_logger_class(log_format: str) -> type:
@@ -275,6 +304,10 @@ def stop_while_booting(server: Any, worker: Any) -> None:
     for signal_number in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
         signal.signal(signal_number, signal.SIG_DFL)
 
+
+CAPTURE_DRAIN_S = 15.0
+"""The least time the capture writer process gets, after the workers stopped, to write what it
+holds (its writer's own close waits up to 10 s)."""
 
 SHADOW_DRAIN_S = 2.0
 """How long an exiting worker (or gRPC process) keeps predicting its queued shadow copies."""
@@ -405,4 +438,5 @@ def run(options: ServeOptions) -> None:
     cleanup = prepare_metrics_directory()
     gunicorn_options = gunicorn_settings(options, log_level, settings["LOG_FORMAT"])
     gunicorn_options["on_exit"] = lambda server: cleanup()
-    ModelServiceApplication(gunicorn_options, overrides, grpc).run()
+    capture_process = bool(settings["MONITORING_ENABLED"] and settings["MONITORING_WRITER_PROCESS"])
+    ModelServiceApplication(gunicorn_options, overrides, grpc, capture_process).run()

@@ -30,6 +30,17 @@ CHROMIUM_ARGS = [
 BIN = Path(sys.executable).parent
 
 
+def is_capture_writer(pid: int) -> bool:
+    """Whether a child of the master is the capture writer process (it names itself), not a
+    worker; False for a process that already exited."""
+    from model_service.monitoring.sink import PROCESS_NAME
+
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == PROCESS_NAME
+    except OSError:
+        return False
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

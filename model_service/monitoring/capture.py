@@ -29,6 +29,7 @@ import sqlalchemy.exc
 from prometheus_client import Counter
 
 from model_service.monitoring.native import Wakeup, lower_thread_priority, start_os_thread
+from model_service.monitoring.sink import current_sender
 from model_service.monitoring.store import CaptureRow, Row, Store
 
 logger = logging.getLogger(__name__)
@@ -155,10 +156,11 @@ class CaptureWriter:
                 self._wakeup.wait(pause)
             self._flush_requested = False
             pause = self.flush_interval_s if self.write_pending() else self._retry_pause(pause)
-            try:
-                self.periodic()
-            except Exception:
-                logger.exception("Monitoring periodic job failed")
+            if current_sender() is None:  # else the writer process runs them
+                try:
+                    self.periodic()
+                except Exception:
+                    logger.exception("Monitoring periodic job failed")
         self.write_pending()
         self._running = False
 
@@ -177,9 +179,18 @@ class CaptureWriter:
 
     def write_pending(self) -> bool:
         """Insert everything queued; False when the database is unreachable (rows kept)."""
+        sender = current_sender()
         while self._captures or self._errors:
             captures = _take(self._captures, self.batch_size)
             errors = _take(self._errors, self.batch_size)
+            if sender is not None:  # a worker under the launcher: the writer process inserts
+                dropped, unsent_captures, unsent_errors = sender.send(captures, errors)
+                self.count_drops(dropped)
+                if unsent_captures or unsent_errors:  # its socket is full: keep them, try later
+                    self._captures.extendleft(reversed(unsent_captures))
+                    self._errors.extendleft(reversed(unsent_errors))
+                    return False
+                continue
             try:
                 self.store.insert(captures, errors)
             except CONNECTION_ERRORS as error:

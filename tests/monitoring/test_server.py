@@ -20,7 +20,7 @@ from model_service.monitoring.tables import captures
 from tests.monitoring.conftest import IRIS, IRIS_ITEM
 from tests.monitoring.postgres import PostgresServer, postgres_binaries
 from tests.server.conftest import service_env, wait_for
-from tests.support import RunningService, run_service
+from tests.support import RunningService, is_capture_writer, run_service
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -94,6 +94,47 @@ def test_sighup_writes_the_retired_workers_queues(tmp_path: Path) -> None:
         os.kill(service.process.pid, signal.SIGHUP)  # the master: new workers, old ones retire
         wait_for(lambda: len(stored_ids(url, "hup")) == 100, "the retired workers' captures")
         assert predict(service, "after-hup-0") == 200
+
+
+def capture_writers(service: RunningService) -> list[int]:
+    master = service.process.pid
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [int(pid) for pid in children if is_capture_writer(int(pid))]
+
+
+def test_one_writer_process_writes_every_workers_captures_and_a_killed_one_is_replaced(
+    tmp_path: Path,
+) -> None:
+    """The workers hand their captures to one writer process. Killed, it is started again by
+    the master, and what the workers sent meanwhile (kept in the socket, or in their queues
+    while the socket was full) is written: nothing is dropped."""
+    url = f"sqlite:///{tmp_path / 'monitoring.sqlite3'}"
+    env = service_env(IRIS, MONITORING_DATABASE_URL=url, MONITORING_FLUSH_INTERVAL_S="0.2")
+    with run_service(GEVENT_WORKERS, env=env) as service:
+        (writer,) = capture_writers(service)
+        assert predict_many(service, "first", 100) == [200] * 100
+        wait_for(lambda: len(stored_ids(url, "first")) == 100, "the first captures")
+
+        os.kill(writer, signal.SIGKILL)
+        assert predict_many(service, "meanwhile", 300) == [200] * 300
+        wait_for(lambda: capture_writers(service) not in ([], [writer]), "a new writer process")
+        wait_for(lambda: len(stored_ids(url, "meanwhile")) == 300, "the captures sent meanwhile")
+        assert len(capture_writers(service)) == 1
+        assert dropped_total(service) == 0
+
+
+def test_without_a_writer_process_each_worker_writes_its_own_captures(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'monitoring.sqlite3'}"
+    env = service_env(
+        IRIS,
+        MONITORING_DATABASE_URL=url,
+        MONITORING_FLUSH_INTERVAL_S="0.2",
+        MONITORING_WRITER_PROCESS="false",
+    )
+    with run_service(GEVENT_WORKERS, env=env) as service:
+        assert capture_writers(service) == []
+        assert predict_many(service, "threads", 100) == [200] * 100
+        wait_for(lambda: len(stored_ids(url, "threads")) == 100, "the workers' own writes")
 
 
 def test_a_dead_database_drops_captures_not_predictions_and_capture_resumes() -> None:

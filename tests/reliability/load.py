@@ -12,6 +12,8 @@ from pathlib import Path
 
 import requests
 
+from tests.support import is_capture_writer
+
 CLIENT_TIMEOUT_S = 15.0
 
 
@@ -101,9 +103,10 @@ def run_load(
 
 
 def worker_pids(master_pid: int) -> list[int]:
-    """The gunicorn workers: children of the master process (Linux ``/proc``)."""
+    """The gunicorn workers: children of the master process (Linux ``/proc``) but the capture
+    writer process."""
     children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
-    return [int(pid) for pid in children.read_text().split()]
+    return [int(pid) for pid in children.read_text().split() if not is_capture_writer(int(pid))]
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 20.0, interval: float = 0.1) -> bool:
