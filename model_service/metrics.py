@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 from flask import Flask, Response, request
 from prometheus_client import (
@@ -63,6 +64,7 @@ class ServiceMetrics:
     """
 
     def __init__(self, registry: CollectorRegistry | None) -> None:
+        self._labelled: dict[tuple[Any, tuple[str, ...]], Any] = {}
         model_labels = ["model", "version"]
         self.requests = Counter(
             "model_service_requests",
@@ -110,17 +112,28 @@ class ServiceMetrics:
             registry=registry,
         )
 
+    def labelled(self, metric: Any, *values: str) -> Any:
+        """``metric.labels(*values)``, remembered: prometheus-client checks the values and takes
+        a lock on every call (0.8 us, four calls a prediction). The label sets are bounded
+        (loaded models, URL rules, status codes), so the cache is too."""
+        key = (metric, values)
+        child = self._labelled.get(key)
+        if child is None:
+            child = self._labelled[key] = metric.labels(*values)
+        return child
+
     def observe_request(self, status: int) -> None:
         """Count the current request (called after its response is built)."""
         endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
         model, version = request_model()
-        self.requests.labels(endpoint, model, version, str(status)).inc()
-        self.request_seconds.labels(endpoint, model, version).observe(request_seconds())
+        self.labelled(self.requests, endpoint, model, version, str(status)).inc()
+        self.labelled(self.request_seconds, endpoint, model, version).observe(request_seconds())
 
     def observe_prediction(self, served: ServedModel, items: int, seconds: float) -> None:
         """A :data:`~model_service.runtime.PredictionObserver`: count rows and time the call."""
-        self.predictions.labels(served.qualified_name, served.version).inc(items)
-        self.prediction_seconds.labels(served.qualified_name, served.version).observe(seconds)
+        model, version = served.qualified_name, served.version
+        self.labelled(self.predictions, model, version).inc(items)
+        self.labelled(self.prediction_seconds, model, version).observe(seconds)
 
 
 class ShadowMetrics(ShadowCounters):

@@ -28,6 +28,7 @@ import ctypes
 import errno
 import logging
 import os
+import select
 import signal
 import socket
 import threading
@@ -49,7 +50,7 @@ bytes, Linux queues at most ``net.unix.max_dgram_qlen`` (512) datagrams."""
 RECEIVE_BYTES = 1024 * 1024
 """Larger than any datagram a worker can send (a datagram is at most the send buffer)."""
 RECEIVE_TIMEOUT_S = 0.5
-"""How often the process looks whether it was told to stop or the master is gone."""
+"""How often an idle process looks whether the master is gone."""
 PROCESS_NAME = "capture-writer"
 """The process's name as ``ps -o comm``, ``top`` and ``/proc/<pid>/comm`` show it."""
 STOP_SIGNAL = signal.SIGUSR1
@@ -243,23 +244,24 @@ def serve(receiver: socket.socket, app: Flask, master: int) -> None:
     # the whole process yields to the workers when the CPU is saturated: it then falls behind,
     # its socket fills and the workers drop rows before encoding them, where it costs least
     lower_thread_priority(writer.niceness)
-    receiver.settimeout(RECEIVE_TIMEOUT_S)
+    # the stop signal wakes the wait at once (its handler runs only between bytecodes)
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_read, False)
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    receiver.setblocking(False)
     logger.info("Capture writer process %d writing the workers' captures", os.getpid())
     while not stop.is_set():
-        try:
-            datagram = receiver.recv(RECEIVE_BYTES)
-        except TimeoutError:
-            if os.getppid() != master:
-                logger.warning("Capture writer process %d: the master is gone", os.getpid())
-                break
-            continue
-        except InterruptedError:  # pragma: no cover - Python retries; kept for clarity
-            continue
-        _submit(writer, datagram)
-    receiver.setblocking(False)
-    with contextlib.suppress(BlockingIOError):
-        while True:
-            _submit(writer, receiver.recv(RECEIVE_BYTES))
+        ready, _, _ = select.select([receiver.fileno(), wake_read], [], [], RECEIVE_TIMEOUT_S)
+        if wake_read in ready:
+            with contextlib.suppress(BlockingIOError):
+                os.read(wake_read, 512)
+        if receiver.fileno() in ready:
+            _receive_all(receiver, writer)
+        elif os.getppid() != master:
+            logger.warning("Capture writer process %d: the master is gone", os.getpid())
+            break
+    _receive_all(receiver, writer)  # what the workers sent before they exited
     left = writer.close()
     if left:
         logger.warning("Monitoring capture lost %d queued item(s) at exit", left)
@@ -273,6 +275,16 @@ def _name_process(name: str) -> None:
 
 
 PR_SET_NAME = 15
+
+
+def _receive_all(receiver: socket.socket, writer: Any) -> None:
+    """Queue every datagram waiting in the socket."""
+    while True:
+        try:
+            datagram = receiver.recv(RECEIVE_BYTES)
+        except BlockingIOError:
+            return
+        _submit(writer, datagram)
 
 
 def _submit(writer: Any, datagram: bytes) -> None:
