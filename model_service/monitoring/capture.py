@@ -80,6 +80,8 @@ class CaptureWriter:
         self._stopping = False
         self._running = False
         self._flush_requested = False
+        self._held = False
+        """The writer process's socket was full at the last try: wait for the interval."""
         self._wakeup = Wakeup()
         self._last_drop_log = 0.0
         self._dropped_since_log = 0
@@ -101,7 +103,7 @@ class CaptureWriter:
         self._captures.extend(kept_captures)
         self._errors.extend(kept_errors)
         self.count_drops(len(captures) - len(kept_captures) + len(errors) - len(kept_errors))
-        if len(self._captures) >= self.batch_size and not self._flush_requested:
+        if len(self._captures) >= self.batch_size and not (self._flush_requested or self._held):
             self.request_flush()
 
     def pending(self) -> int:
@@ -186,10 +188,13 @@ class CaptureWriter:
             if sender is not None:  # a worker under the launcher: the writer process inserts
                 dropped, unsent_captures, unsent_errors = sender.send(captures, errors)
                 self.count_drops(dropped)
-                if unsent_captures or unsent_errors:  # its socket is full: keep them, try later
+                # its socket full (the process is behind), keep the rows and try again after the
+                # interval; meanwhile this queue fills and drops new rows before they are encoded
+                self._held = bool(unsent_captures or unsent_errors)
+                if self._held:
                     self._captures.extendleft(reversed(unsent_captures))
                     self._errors.extendleft(reversed(unsent_errors))
-                    return False
+                    return True
                 continue
             try:
                 self.store.insert(captures, errors)

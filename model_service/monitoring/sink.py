@@ -51,6 +51,8 @@ RECEIVE_BYTES = 1024 * 1024
 """Larger than any datagram a worker can send (a datagram is at most the send buffer)."""
 RECEIVE_TIMEOUT_S = 0.5
 """How often an idle process looks whether the master is gone."""
+FULL_RECHECK_S = 0.05
+"""How often a process whose queue is full looks whether its writer made room."""
 PROCESS_NAME = "capture-writer"
 """The process's name as ``ps -o comm``, ``top`` and ``/proc/<pid>/comm`` show it."""
 STOP_SIGNAL = signal.SIGUSR1
@@ -86,6 +88,8 @@ class CaptureSender:
             the rows not sent because the socket is full (the process is behind or restarting),
             in order, for the caller to keep and send again later.
         """
+        if not _writable(self.sock):  # full: hand everything back without encoding it
+            return 0, list(captures), list(errors)
         pieces = [(list(captures), list(errors))]
         dropped = 0
         while pieces:
@@ -111,6 +115,12 @@ class CaptureSender:
                 logger.warning("Could not hand %d row(s) to the writer process: %s", count, error)
                 dropped += count
         return dropped, [], []
+
+
+def _writable(sock: socket.socket) -> bool:
+    """Whether the socket takes a datagram now (Linux: the receiver's queue is not full)."""
+    _, writable, _ = select.select([], [sock.fileno()], [], 0)
+    return bool(writable)
 
 
 def decode(datagram: bytes) -> tuple[list[CaptureRow], list[Row]]:
@@ -252,7 +262,12 @@ def serve(receiver: socket.socket, app: Flask, master: int) -> None:
     receiver.setblocking(False)
     logger.info("Capture writer process %d writing the workers' captures", os.getpid())
     while not stop.is_set():
-        ready, _, _ = select.select([receiver.fileno(), wake_read], [], [], RECEIVE_TIMEOUT_S)
+        # read only what the writer's queue takes: when the database (or the CPU) cannot keep
+        # up, the socket fills and the workers drop rows before encoding them, not after
+        if writer.room() >= _batch_room(writer):
+            ready, _, _ = select.select([receiver.fileno(), wake_read], [], [], RECEIVE_TIMEOUT_S)
+        else:
+            ready, _, _ = select.select([wake_read], [], [], FULL_RECHECK_S)
         if wake_read in ready:
             with contextlib.suppress(BlockingIOError):
                 os.read(wake_read, 512)
@@ -261,7 +276,7 @@ def serve(receiver: socket.socket, app: Flask, master: int) -> None:
         elif os.getppid() != master:
             logger.warning("Capture writer process %d: the master is gone", os.getpid())
             break
-    _receive_all(receiver, writer)  # what the workers sent before they exited
+    _receive_all(receiver, writer, until_full=False)  # what the workers sent before they exited
     left = writer.close()
     if left:
         logger.warning("Monitoring capture lost %d queued item(s) at exit", left)
@@ -277,14 +292,20 @@ def _name_process(name: str) -> None:
 PR_SET_NAME = 15
 
 
-def _receive_all(receiver: socket.socket, writer: Any) -> None:
-    """Queue every datagram waiting in the socket."""
-    while True:
+def _receive_all(receiver: socket.socket, writer: Any, until_full: bool = True) -> None:
+    """Queue the datagrams waiting in the socket: all of them, or (``until_full``) until the
+    writer's queue has no room for another batch."""
+    while not until_full or writer.room() >= _batch_room(writer):
         try:
             datagram = receiver.recv(RECEIVE_BYTES)
         except BlockingIOError:
             return
         _submit(writer, datagram)
+
+
+def _batch_room(writer: Any) -> int:
+    """The room the writer's queue needs before another datagram is read (a worker's batch)."""
+    return int(min(writer.batch_size, writer.queue_size))
 
 
 def _submit(writer: Any, datagram: bytes) -> None:
