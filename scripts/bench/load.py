@@ -35,12 +35,28 @@ class Server:
     log: Path
 
     def worker_pids(self) -> list[int]:
-        """The process ids of the server's children (gunicorn workers, MLServer workers)."""
-        return _descendants(self.process.pid)
+        """The process ids of the server's children (gunicorn workers, MLServer workers), but
+        model-service's capture writer process."""
+        return [pid for pid in _descendants(self.process.pid) if _name(pid) != CAPTURE_WRITER]
+
+    def capture_writer_pids(self) -> list[int]:
+        """model-service's capture writer process (none for other servers)."""
+        return [pid for pid in _descendants(self.process.pid) if _name(pid) == CAPTURE_WRITER]
 
     def cpu_seconds(self) -> float:
         """User + system CPU time used so far by the server and all its live processes."""
-        return sum(_cpu_seconds(pid) for pid in [self.process.pid, *self.worker_pids()])
+        return sum(_cpu_seconds(pid) for pid in [self.process.pid, *_descendants(self.process.pid)])
+
+
+CAPTURE_WRITER = "capture-writer"
+"""The name model-service's capture writer process gives itself (``/proc/<pid>/comm``)."""
+
+
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

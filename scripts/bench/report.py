@@ -152,6 +152,11 @@ def memory_lines(results: dict[str, Any]) -> list[str]:
     lines = [
         f"RSS per worker ({name}, {results['options']['workers']} workers, preload): "
         f"{ours[f'{name}_idle_rss_mib']} MiB at start, {ours[f'{name}_rss_mib']} MiB after the run"
+        + (
+            f"; capture writer process {ours[f'{name}_writer_rss_mib']} MiB"
+            if ours.get(f"{name}_writer_rss_mib")
+            else ""
+        )
         for name in results["options"]["classes"]
     ]
     soak = ours.get("soak")

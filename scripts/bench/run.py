@@ -250,6 +250,9 @@ def bench_ours(options: Options, work: Path, bodies: dict[str, Path]) -> dict[st
                 our_target(server, bodies), options, concurrencies, batch=True
             )
             results[f"{worker_class}_rss_mib"] = worker_rss(server)
+            results[f"{worker_class}_writer_rss_mib"] = [
+                round(rss_mib(pid), 1) for pid in server.capture_writer_pids()
+            ]
     best = max(options.classes, key=lambda name: results[name]["c64"].requests_per_s)  # type: ignore[index]
     results["best_class"] = best
     with our_service(options, best, False, work) as server:
