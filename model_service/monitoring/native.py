@@ -12,6 +12,7 @@ from __future__ import annotations
 import _thread
 import contextlib
 import os
+import select
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -35,6 +36,20 @@ def start_os_thread(target: Callable[[], None]) -> None:
         monkey.get_original("_thread", "start_new_thread")(target, ())
     else:
         _thread.start_new_thread(target, ())
+
+
+def os_select(
+    readable: list[int], writable: list[int], timeout: float
+) -> tuple[list[int], list[int]]:
+    """The system's ``select`` on file descriptors, even where gevent patched the module (its
+    version would start an event loop in the calling OS thread)."""
+    function: Any = select.select
+    if _gevent_patched():
+        from gevent import monkey
+
+        function = monkey.get_original("select", "select")
+    ready_to_read, ready_to_write, _ = function(readable, writable, [], timeout)
+    return list(ready_to_read), list(ready_to_write)
 
 
 def lower_thread_priority(niceness: int) -> None:

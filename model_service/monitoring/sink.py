@@ -28,7 +28,6 @@ import ctypes
 import errno
 import logging
 import os
-import select
 import signal
 import socket
 import threading
@@ -39,7 +38,7 @@ from typing import Any
 import orjson
 from flask import Flask
 
-from model_service.monitoring.native import lower_thread_priority
+from model_service.monitoring.native import lower_thread_priority, os_select
 from model_service.monitoring.store import CaptureRow, Row
 
 logger = logging.getLogger(__name__)
@@ -119,8 +118,7 @@ class CaptureSender:
 
 def _writable(sock: socket.socket) -> bool:
     """Whether the socket takes a datagram now (Linux: the receiver's queue is not full)."""
-    _, writable, _ = select.select([], [sock.fileno()], [], 0)
-    return bool(writable)
+    return bool(os_select([], [sock.fileno()], 0)[1])
 
 
 def decode(datagram: bytes) -> tuple[list[CaptureRow], list[Row]]:
@@ -265,9 +263,9 @@ def serve(receiver: socket.socket, app: Flask, master: int) -> None:
         # read only what the writer's queue takes: when the database (or the CPU) cannot keep
         # up, the socket fills and the workers drop rows before encoding them, not after
         if writer.room() >= _batch_room(writer):
-            ready, _, _ = select.select([receiver.fileno(), wake_read], [], [], RECEIVE_TIMEOUT_S)
+            ready, _ = os_select([receiver.fileno(), wake_read], [], RECEIVE_TIMEOUT_S)
         else:
-            ready, _, _ = select.select([wake_read], [], [], FULL_RECHECK_S)
+            ready, _ = os_select([wake_read], [], FULL_RECHECK_S)
         if wake_read in ready:
             with contextlib.suppress(BlockingIOError):
                 os.read(wake_read, 512)
