@@ -16,7 +16,6 @@ processes share the loaded models copy-on-write like the HTTP workers do.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
@@ -29,19 +28,11 @@ from typing import Any
 
 from flask import Flask
 
+from model_service import child_processes
+
 logger = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
-GUNICORN_SIGNALS = (
-    signal.SIGHUP,
-    signal.SIGTTIN,
-    signal.SIGTTOU,
-    signal.SIGUSR1,
-    signal.SIGUSR2,
-    signal.SIGWINCH,
-    signal.SIGCHLD,
-)
-"""The master's other handlers, which would only queue signals for a loop a child never runs."""
 
 
 @dataclass(frozen=True)
@@ -102,24 +93,16 @@ class GrpcProcesses:
 
     def _spawn(self) -> None:
         master = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the child never returns into gunicorn's code
-            status = 1
-            try:
-                serve(self.options, self.load_app(), master)
-                status = 0
-            except BaseException:
-                logger.exception("gRPC server process %d failed", os.getpid())
-            finally:
-                logging.shutdown()
-                os._exit(status)
+        pid = child_processes.fork_child(
+            lambda: serve(self.options, self.load_app(), master), "gRPC server process"
+        )
         self.pids.add(pid)
 
     def maintain(self) -> None:
         """Restart any server process that exited (called from the master's loop)."""
-        for pid in [pid for pid in self.pids if _exited(pid)]:
+        for pid in [pid for pid in self.pids if child_processes.exited(pid)]:
             self.pids.discard(pid)
-            _forget_metrics(pid)
+            child_processes.forget_metrics(pid)
             if not self.stopping:
                 logger.warning("gRPC server process %d exited; starting another", pid)
                 self._spawn()
@@ -128,39 +111,18 @@ class GrpcProcesses:
         """Tell every server process to stop (gracefully: let calls in flight finish)."""
         self.stopping = True
         for pid in self.pids:
-            _signal(pid, signal.SIGTERM if graceful else signal.SIGQUIT)
+            child_processes.send_signal(pid, signal.SIGTERM if graceful else signal.SIGQUIT)
 
     def wait(self, timeout: float) -> None:
         """Wait up to ``timeout`` seconds for the processes to exit, then kill the rest."""
         deadline = time.monotonic() + timeout
         while self.pids and time.monotonic() < deadline:
-            self.pids = {pid for pid in self.pids if not _exited(pid)}
+            self.pids = {pid for pid in self.pids if not child_processes.exited(pid)}
             time.sleep(0.05)
         for pid in self.pids:
             logger.warning("gRPC server process %d did not stop in time; killing it", pid)
-            _signal(pid, signal.SIGKILL)
-            _exited(pid)
-
-
-def _exited(pid: int) -> bool:
-    """Whether child ``pid`` has exited (reaping it; gunicorn's own reaping may have done so)."""
-    try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return reaped == pid
-
-
-def _signal(pid: int, number: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, number)
-
-
-def _forget_metrics(pid: int) -> None:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(pid)
+            child_processes.send_signal(pid, signal.SIGKILL)
+            child_processes.exited(pid)
 
 
 # --- in a server process ----------------------------------------------------------------------
@@ -177,8 +139,7 @@ def serve(options: GrpcOptions, app: Flask, master: int) -> None:
     from model_service.server import flush_app, warm_up
 
     stop = threading.Event()
-    for number in GUNICORN_SIGNALS:
-        signal.signal(number, signal.SIG_DFL)
+    child_processes.drop_gunicorn_handlers()
     for number in STOP_SIGNALS:
         signal.signal(number, lambda *_: stop.set())
 

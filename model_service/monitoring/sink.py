@@ -38,6 +38,7 @@ from typing import Any
 import orjson
 from flask import Flask
 
+from model_service import child_processes
 from model_service.monitoring.native import lower_thread_priority, os_select
 from model_service.monitoring.store import CaptureRow, Row
 
@@ -161,26 +162,15 @@ class CaptureProcess:
         if receiver is None:
             raise RuntimeError("start() makes the socket before the first process")
         master = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the child never returns into gunicorn's code
-            global _sender
-            _sender = None  # the process writes what it receives; it sends nothing
-            status = 1
-            try:
-                serve(receiver, self.load_app(), master)
-                status = 0
-            except BaseException:
-                logger.exception("Capture writer process %d failed", os.getpid())
-            finally:
-                logging.shutdown()
-                os._exit(status)
-        self.pid = pid
-        logger.info("Capture writer process %d started", pid)
+        self.pid = child_processes.fork_child(
+            lambda: serve(receiver, self.load_app(), master), "Capture writer process"
+        )
+        logger.info("Capture writer process %d started", self.pid)
 
     def maintain(self) -> None:
         """Start another process when it exited (called from the master's loop)."""
-        if self.pid is not None and _exited(self.pid):
-            _forget_metrics(self.pid)
+        if self.pid is not None and child_processes.exited(self.pid):
+            child_processes.forget_metrics(self.pid)
             if not self.stopping:
                 logger.warning("Capture writer process %d exited; starting another", self.pid)
                 self._spawn()
@@ -190,45 +180,24 @@ class CaptureProcess:
     def restart(self) -> None:
         """On reload (``SIGHUP``): the running process writes what it holds and exits, a new
         one (with the reloaded settings) takes over the socket."""
-        if self.pid is not None and not self.stopping:
-            _signal(self.pid, STOP_SIGNAL)  # maintain() starts the next one once it exited
+        if self.pid is not None and not self.stopping:  # maintain() starts the next one
+            child_processes.send_signal(self.pid, STOP_SIGNAL)
 
     def stop(self, timeout: float) -> None:
         """Tell the process to write what it holds and exit; kill it after ``timeout`` s."""
         self.stopping = True
         if self.pid is None:
             return
-        _signal(self.pid, STOP_SIGNAL)
+        child_processes.send_signal(self.pid, STOP_SIGNAL)
         deadline = time.monotonic() + timeout
-        while not _exited(self.pid) and time.monotonic() < deadline:
+        while not child_processes.exited(self.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        if not _exited(self.pid):
+        if not child_processes.exited(self.pid):
             logger.warning("Capture writer process %d did not stop in time; killing it", self.pid)
-            _signal(self.pid, signal.SIGKILL)
-            _exited(self.pid)
-        _forget_metrics(self.pid)
+            child_processes.send_signal(self.pid, signal.SIGKILL)
+            child_processes.exited(self.pid)
+        child_processes.forget_metrics(self.pid)
         self.pid = None
-
-
-def _exited(pid: int) -> bool:
-    """Whether child ``pid`` has exited (reaping it; gunicorn's own reaping may have done so)."""
-    try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return reaped == pid
-
-
-def _signal(pid: int, number: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, number)
-
-
-def _forget_metrics(pid: int) -> None:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(pid)
 
 
 # --- in the process -----------------------------------------------------------------------------
@@ -238,13 +207,13 @@ def serve(receiver: socket.socket, app: Flask, master: int) -> None:
     """Receive the workers' rows and write them with the app's monitor until the master's
     :data:`STOP_SIGNAL` or its exit; then read what is left in the socket, write everything and
     return."""
-    from model_service.grpc_v2.processes import GUNICORN_SIGNALS
     from model_service.monitoring_app import MONITOR_KEY
 
+    global _sender
+    _sender = None  # the process writes what it receives; it sends nothing
     _name_process(PROCESS_NAME)
     stop = threading.Event()
-    for number in GUNICORN_SIGNALS:
-        signal.signal(number, signal.SIG_DFL)
+    child_processes.drop_gunicorn_handlers()
     for number in IGNORED_SIGNALS:
         signal.signal(number, signal.SIG_IGN)
     signal.signal(STOP_SIGNAL, lambda *_: stop.set())

@@ -59,6 +59,13 @@ def dropped_total(service: RunningService) -> float:
     return float(match.group(1)) if match else 0.0
 
 
+def written_often(url: str, **settings: str) -> dict[str, str]:
+    """A service whose writer writes five times a second (and ``settings``)."""
+    return service_env(
+        IRIS, MONITORING_DATABASE_URL=url, MONITORING_FLUSH_INTERVAL_S="0.2", **settings
+    )
+
+
 def held_until_exit(url: str) -> dict[str, str]:
     """A service whose workers write captures only when they exit (no timed or full-batch
     flush), so what is stored afterwards was written by the exit hook."""
@@ -109,8 +116,7 @@ def test_one_writer_process_writes_every_workers_captures_and_a_killed_one_is_re
     the master, and what the workers sent meanwhile (kept in the socket, or in their queues
     while the socket was full) is written: nothing is dropped."""
     url = f"sqlite:///{tmp_path / 'monitoring.sqlite3'}"
-    env = service_env(IRIS, MONITORING_DATABASE_URL=url, MONITORING_FLUSH_INTERVAL_S="0.2")
-    with run_service(GEVENT_WORKERS, env=env) as service:
+    with run_service(GEVENT_WORKERS, env=written_often(url)) as service:
         (writer,) = capture_writers(service)
         assert predict_many(service, "first", 100) == [200] * 100
         wait_for(lambda: len(stored_ids(url, "first")) == 100, "the first captures")
@@ -125,12 +131,7 @@ def test_one_writer_process_writes_every_workers_captures_and_a_killed_one_is_re
 
 def test_without_a_writer_process_each_worker_writes_its_own_captures(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'monitoring.sqlite3'}"
-    env = service_env(
-        IRIS,
-        MONITORING_DATABASE_URL=url,
-        MONITORING_FLUSH_INTERVAL_S="0.2",
-        MONITORING_WRITER_PROCESS="false",
-    )
+    env = written_often(url, MONITORING_WRITER_PROCESS="false")
     with run_service(GEVENT_WORKERS, env=env) as service:
         assert capture_writers(service) == []
         assert predict_many(service, "threads", 100) == [200] * 100
@@ -146,12 +147,7 @@ def test_a_dead_database_drops_captures_not_predictions_and_capture_resumes() ->
     database.start()
     try:
         url = database.new_database()
-        env = service_env(
-            IRIS,
-            MONITORING_DATABASE_URL=url,
-            MONITORING_FLUSH_INTERVAL_S="0.2",
-            MONITORING_QUEUE_SIZE="50",
-        )
+        env = written_often(url, MONITORING_QUEUE_SIZE="50")
         with run_service(GEVENT_WORKERS, env=env) as service:
             # fewer than one worker's queue holds, so none can be dropped however slow the writer
             assert predict_many(service, "before", 40) == [200] * 40
