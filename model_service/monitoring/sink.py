@@ -17,8 +17,10 @@ gauges) that a worker used to run, and is the database's only writer on this mac
 * :func:`serve` (in the process): receive, queue, write; told to stop by the master (or finding
   the master gone) it reads what is left in the socket, writes everything and exits.
 
-A worker never waits for the process: when the socket is full (the process is behind), its rows
-are dropped and counted in ``model_service_capture_dropped_total``, as a full queue's were.
+A worker never waits for the process. The process reads its socket only while its own queue has
+room for a batch; when it is behind, the socket fills, a worker keeps its batch for the next
+interval (without encoding it again), and its queue drops and counts new rows before they are
+encoded (``model_service_capture_dropped_total``), as when the database is slow.
 """
 
 from __future__ import annotations
