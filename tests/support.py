@@ -30,9 +30,24 @@ CHROMIUM_ARGS = [
 BIN = Path(sys.executable).parent
 
 
-def is_capture_writer(pid: int) -> bool:
-    """Whether a child of the master is the capture writer process (it names itself), not a
-    worker; False for a process that already exited."""
+def worker_pids(master_pid: int) -> list[int]:
+    """The gunicorn workers: the master's children (Linux ``/proc``) but the capture writer
+    process."""
+    return [pid for pid in _children(master_pid) if not _is_capture_writer(pid)]
+
+
+def capture_writer_pids(master_pid: int) -> list[int]:
+    """The master's capture writer process (none when capture is off or written in-worker)."""
+    return [pid for pid in _children(master_pid) if _is_capture_writer(pid)]
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _is_capture_writer(pid: int) -> bool:
+    """Whether a child of the master is the capture writer process (it names itself); False
+    for a process that already exited."""
     from model_service.monitoring.sink import PROCESS_NAME
 
     try:

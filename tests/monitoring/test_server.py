@@ -20,7 +20,7 @@ from model_service.monitoring.tables import captures
 from tests.monitoring.conftest import IRIS, IRIS_ITEM
 from tests.monitoring.postgres import PostgresServer, postgres_binaries
 from tests.server.conftest import service_env, wait_for
-from tests.support import RunningService, is_capture_writer, run_service
+from tests.support import RunningService, capture_writer_pids, run_service
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -104,9 +104,7 @@ def test_sighup_writes_the_retired_workers_queues(tmp_path: Path) -> None:
 
 
 def capture_writers(service: RunningService) -> list[int]:
-    master = service.process.pid
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    return [int(pid) for pid in children if is_capture_writer(int(pid))]
+    return capture_writer_pids(service.process.pid)
 
 
 def test_one_writer_process_writes_every_workers_captures_and_a_killed_one_is_replaced(

@@ -8,11 +8,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import requests
-
-from tests.support import is_capture_writer
 
 CLIENT_TIMEOUT_S = 15.0
 
@@ -100,13 +97,6 @@ def run_load(
     for worker in workers:
         worker.join(CLIENT_TIMEOUT_S + 5)
     return report
-
-
-def worker_pids(master_pid: int) -> list[int]:
-    """The gunicorn workers: children of the master process (Linux ``/proc``) but the capture
-    writer process."""
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
-    return [int(pid) for pid in children.read_text().split() if not is_capture_writer(int(pid))]
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 20.0, interval: float = 0.1) -> bool:

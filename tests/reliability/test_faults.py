@@ -19,8 +19,8 @@ import requests
 
 from tests.reliability import toys
 from tests.reliability.conftest import TOY_MODELS, server_env
-from tests.reliability.load import post_json, run_load, wait_for, worker_pids
-from tests.support import RunningService, run_service
+from tests.reliability.load import post_json, run_load, wait_for
+from tests.support import RunningService, run_service, worker_pids
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 

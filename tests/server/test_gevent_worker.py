@@ -19,7 +19,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.server.conftest import IRIS, IRIS_ITEM, service_env, wait_for
-from tests.support import REPO_ROOT, RunningService, is_capture_writer, run_service
+from tests.support import REPO_ROOT, RunningService, run_service, worker_pids
 
 pytestmark = pytest.mark.server
 
@@ -134,12 +134,6 @@ def test_responses_on_one_keep_alive_connection_are_whole_and_in_order(
     assert answers[4][0] == 200 and json.loads(answers[4][2]) == {"status": "ok"}
 
 
-def worker_pids(service: RunningService) -> list[int]:
-    """The master's children but the capture writer process."""
-    children = Path(f"/proc/{service.process.pid}/task/{service.process.pid}/children")
-    return [int(pid) for pid in children.read_text().split() if not is_capture_writer(int(pid))]
-
-
 def connections_by_worker(
     service: RunningService, states: tuple[str, ...] = ("01",)
 ) -> dict[int, int]:
@@ -153,7 +147,7 @@ def connections_by_worker(
         if local_port == port and fields[3] in states:
             inodes.add(fields[9])
     counts = {}
-    for pid in worker_pids(service):
+    for pid in worker_pids(service.process.pid):
         links = [_fd_target(pid, fd) for fd in os.listdir(f"/proc/{pid}/fd")]
         counts[pid] = sum(link[len("socket:[") : -1] in inodes for link in links)
     return counts
@@ -192,7 +186,7 @@ def test_a_burst_of_connections_opened_at_once_is_shared_equally(
     """Clients such as wrk open all their connections at once; each worker must take its half
     of the burst (not one worker all of it, nor one at a time in turn)."""
     port = int(tuned_service.base_url.rsplit(":", 1)[1])
-    workers = worker_pids(tuned_service)
+    workers = worker_pids(tuned_service.process.pid)
     for burst in (4, 16, 64):
         sockets = []
         try:
