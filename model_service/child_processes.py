@@ -9,7 +9,8 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,22 @@ def send_signal(pid: int, number: int) -> None:
     """Signal ``pid``; nothing when it is already gone."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, number)
+
+
+def wait_or_kill(pids: Iterable[int], timeout: float, what: str) -> set[int]:
+    """Wait up to ``timeout`` seconds for the children to exit (reaping them), then kill the
+    rest with ``SIGKILL`` (logged as ``what`` not stopping in time); return the ones killed."""
+    left = set(pids)
+    deadline = time.monotonic() + timeout
+    while left and time.monotonic() < deadline:
+        left = {pid for pid in left if not exited(pid)}
+        if left:
+            time.sleep(0.05)
+    for pid in left:
+        logger.warning("%s %d did not stop in time; killing it", what, pid)
+        send_signal(pid, signal.SIGKILL)
+        exited(pid)
+    return left
 
 
 def forget_metrics(pid: int) -> None:

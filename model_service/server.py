@@ -53,7 +53,7 @@ from gunicorn import glogging, util
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
-from model_service import connection_shares, prediction
+from model_service import child_processes, connection_shares, prediction
 from model_service.api.health import WARM_UP_KEY
 from model_service.grpc_v2.processes import GrpcOptions, GrpcProcesses
 from model_service.observability import configure_logging, make_formatter
@@ -368,9 +368,7 @@ def remove_abandoned_metrics_directories() -> None:
 
 def forget_worker(server: Any, worker: Any) -> None:
     """gunicorn ``child_exit`` hook: drop the exited worker's live gauges and connection count."""
-    from prometheus_client import multiprocess  # here: importing it earlier is what must not be
-
-    multiprocess.mark_process_dead(worker.pid)
+    child_processes.forget_metrics(worker.pid)
     connection_shares.forget_worker(worker.pid)
 
 

@@ -20,7 +20,6 @@ import logging
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -115,14 +114,7 @@ class GrpcProcesses:
 
     def wait(self, timeout: float) -> None:
         """Wait up to ``timeout`` seconds for the processes to exit, then kill the rest."""
-        deadline = time.monotonic() + timeout
-        while self.pids and time.monotonic() < deadline:
-            self.pids = {pid for pid in self.pids if not child_processes.exited(pid)}
-            time.sleep(0.05)
-        for pid in self.pids:
-            logger.warning("gRPC server process %d did not stop in time; killing it", pid)
-            child_processes.send_signal(pid, signal.SIGKILL)
-            child_processes.exited(pid)
+        self.pids = child_processes.wait_or_kill(self.pids, timeout, "gRPC server process")
 
 
 # --- in a server process ----------------------------------------------------------------------

@@ -33,7 +33,6 @@ import os
 import signal
 import socket
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -48,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 SOCKET_BUFFER_BYTES = 8 * 1024 * 1024
 """Asked for both ends (the system caps it at ``net.core.wmem_max``/``rmem_max``); besides the
-bytes, Linux queues at most ``net.unix.max_dgram_qlen`` (512) datagrams."""
+bytes, Linux queues at most ``net.unix.max_dgram_qlen`` datagrams (10 by default, and here)."""
 RECEIVE_BYTES = 1024 * 1024
 """Larger than any datagram a worker can send (a datagram is at most the send buffer)."""
 RECEIVE_TIMEOUT_S = 0.5
@@ -191,13 +190,7 @@ class CaptureProcess:
         if self.pid is None:
             return
         child_processes.send_signal(self.pid, STOP_SIGNAL)
-        deadline = time.monotonic() + timeout
-        while not child_processes.exited(self.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if not child_processes.exited(self.pid):
-            logger.warning("Capture writer process %d did not stop in time; killing it", self.pid)
-            child_processes.send_signal(self.pid, signal.SIGKILL)
-            child_processes.exited(self.pid)
+        child_processes.wait_or_kill([self.pid], timeout, "Capture writer process")
         child_processes.forget_metrics(self.pid)
         self.pid = None
 
