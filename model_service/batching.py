@@ -24,6 +24,7 @@ Per-model overrides, as optional class attributes of the :class:`~model_service.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import threading
@@ -36,6 +37,7 @@ from typing import Any
 
 from prometheus_client import Histogram
 
+from model_service import loop_turns
 from model_service.errors import PredictionError, PredictionTimeout
 from model_service.model_manager import ServedModel
 from model_service.prediction import PredictBatch
@@ -250,9 +252,9 @@ class Batcher:
         """The leader's batch: itself plus queued calls, up to ``max_batch_size`` items."""
         limit = self.settings.max_batch_size
         if self._yield_to_greenlets is not None and not self.settings.max_batch_latency_s:
-            # Under gevent nothing else runs while the leader predicts: let the greenlets that
-            # are ready read their requests and queue first (one loop turn, not a sleep).
-            self._yield_to_greenlets(0)
+            # Under gevent nothing else runs while the leader predicts: let every connection
+            # with a request ready read it and queue first (loop_turns.BATCH_LEADER).
+            self._yield_to_greenlets()
         with self._lock:
             if self.settings.max_batch_latency_s > 0:
                 self._queue_grew.wait_for(
@@ -361,17 +363,21 @@ def prediction_runner(run: PredictBatch, settings: Mapping[str, Any]) -> Predict
     return BatchingRunner(run, batch_settings)
 
 
-def _greenlet_yield() -> Callable[[float], None] | None:
-    """gevent's ``sleep`` when this process runs on gevent's monkey-patched threading.
+def _greenlet_yield() -> Callable[[], None] | None:
+    """The batch leader's wait for the ready connections, when this process runs on gevent's
+    monkey-patched threading: ``gevent.idle`` at :data:`loop_turns.BATCH_LEADER` (the loop polls
+    the sockets; ``sleep(0)`` did not, see :mod:`model_service.loop_turns`).
 
     Threads need no yield (the interpreter switches them every few milliseconds and while the
     model runs native code); ``time.sleep(0)`` there would hand the core to another process.
     """
     try:
-        from gevent import monkey, sleep
+        from gevent import idle, monkey
     except ImportError:
         return None
-    return sleep if monkey.is_module_patched("threading") else None
+    if not monkey.is_module_patched("threading"):
+        return None
+    return functools.partial(idle, loop_turns.BATCH_LEADER)
 
 
 def _interrupted(served: ServedModel, error: BaseException) -> PredictionError:

@@ -29,7 +29,7 @@ from typing import Any
 
 from flask import Flask
 
-from model_service import prediction
+from model_service import loop_turns, prediction
 from model_service.errors import ModelNotFound
 from model_service.model_manager import ServedModel
 from model_service.routing import SHADOW
@@ -169,7 +169,7 @@ class ShadowRunner:
         if _gevent_patched():
             import gevent
 
-            gevent.idle()
+            gevent.idle(loop_turns.BACKGROUND)
         else:
             time.sleep(0)
         return True

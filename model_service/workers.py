@@ -10,8 +10,15 @@
 * **A turn for the other connections after each request.** A keep-alive connection whose next
   request is already in the socket buffer is read without yielding to the event loop, so under
   gevent a busy client is served again and again while the other connections wait; measured on
-  this service, that one cause took the p90 at concurrency 4 from 3 to 15 ms. The worker gives the
-  loop one turn (``gevent.sleep(0)``) after each request, before reading the next one.
+  this service, that one cause took the p90 at concurrency 4 from 3 to 15 ms. After each request
+  the connection waits until the loop has polled its sockets and served every one with a request
+  ready (``gevent.idle``, see :mod:`model_service.loop_turns`; ``gevent.sleep(0)`` does not poll,
+  and left requests unread for 10-28 ms).
+* **Connections handed back when the shares drift.** A worker two connections or more above its
+  least busy sibling at two checks in a row (:data:`SHARE_CHECK_S` apart, so not while a sibling
+  is still accepting its half of a burst) answers one request with ``Connection: close``; the
+  client reconnects, and the share check at accept gives the new connection to the sibling (see
+  :func:`model_service.connection_shares.crowded`).
 * **One write per response.** gunicorn sends a response's head and its body with two ``sendall``
   calls, so every small JSON answer costs two system calls and leaves in two TCP segments (the
   listening socket sets ``TCP_NODELAY``). :class:`HeadWithBodySocket` holds the head back until the
@@ -34,13 +41,17 @@ from gevent.pool import Pool
 from gevent.server import StreamServer
 from gunicorn.workers.ggevent import GeventWorker
 
-from model_service import connection_shares
+from model_service import connection_shares, loop_turns
 
 ACCEPT_RETRY_S = 0.002
 """How soon a worker that stopped accepting (over its share) looks at the shares again."""
 
 MAX_ACCEPT = 100
 """Connections a worker may accept in one turn of its loop (each still within its share)."""
+
+SHARE_CHECK_S = 0.1
+"""How often, at most, a worker checks whether it holds too many connections (it checks when a
+request starts)."""
 
 
 class HeadWithBodySocket:
@@ -119,6 +130,8 @@ class ServiceGeventWorker(GeventWorker):
     response once and yielding after each request."""
 
     slot = -1
+    next_share_check = 0.0
+    was_crowded = False
 
     def init_process(self) -> None:
         self.slot = connection_shares.claim_slot(os.getpid())
@@ -185,10 +198,18 @@ class ServiceGeventWorker(GeventWorker):
             server.stop(timeout=1)
 
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> None:
+        now = time.monotonic()
+        if now >= self.next_share_check:
+            self.next_share_check = now + SHARE_CHECK_S
+            crowded = connection_shares.crowded(self.slot)
+            if crowded and self.was_crowded:  # for a while: not a burst the sibling is taking
+                req.must_close = True  # "Connection: close": the client reconnects to a sibling
+                crowded = False
+            self.was_crowded = crowded
         writer = HeadWithBodySocket(sock)
         try:
             super().handle_request(listener_name, req, writer, addr)
         finally:
             with contextlib.suppress(OSError):  # the client left; gunicorn closes the connection
                 writer.flush()
-        gevent.sleep(0)
+        gevent.idle(loop_turns.CONNECTION)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -349,3 +351,59 @@ def test_a_request_that_fills_a_batch_by_itself_does_not_queue(gated: ServedMode
     gated.model.gate.set()  # type: ignore[attr-defined]
     finish([leader])
     assert leader.results == [{"y": 0.0}]
+
+
+GEVENT_TURNS = """
+from gevent import monkey
+
+monkey.patch_all()
+
+import gevent
+
+from model_service import loop_turns
+from model_service.batching import Batcher, BatchSettings
+
+batches, seen_by_background = [], []
+
+
+def run(served, items):
+    batches.append(list(items))
+    return [item * 10 for item in items]
+
+
+batcher = Batcher(run, BatchSettings())
+results = {}
+
+
+def connection(name, value, turn):
+    # as a gevent worker's connection does after answering a request: wait for its turn, then
+    # read the next request and predict
+    if turn is not None:
+        gevent.idle(turn)
+    results[name] = batcher.predict(None, [value])
+
+
+def background():
+    gevent.idle(loop_turns.BACKGROUND)
+    seen_by_background.append([list(batch) for batch in batches])
+
+
+waiting = [gevent.spawn(connection, "b", 2, loop_turns.CONNECTION), gevent.spawn(background)]
+gevent.joinall([*waiting, gevent.spawn(connection, "a", 1, None)], raise_error=True)
+print(batches, results, seen_by_background)
+assert results == {"a": [10], "b": [20]}, results
+assert batches == [[1, 2]], batches
+assert seen_by_background == [[[1, 2]]], seen_by_background
+"""
+
+
+def test_under_gevent_a_batch_leader_waits_for_the_connections_whose_turn_comes_first() -> None:
+    """A connection that answered a request waits for its turn (``loop_turns.CONNECTION``)
+    before reading the next; a leader that starts a batch meanwhile must let it queue, so their
+    requests share one model call (with ``gevent.sleep(0)`` the leader went first, and two
+    connections of one worker stayed out of step: batches of one). Background work (shadow
+    copies) comes after both."""
+    done = subprocess.run(
+        [sys.executable, "-c", GEVENT_TURNS], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

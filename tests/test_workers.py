@@ -106,6 +106,26 @@ def test_a_worker_over_its_share_stops_accepting_and_the_other_takes_over(
         connection_shares.forget_worker(other_worker)
 
 
+def test_a_worker_two_connections_above_its_least_busy_sibling_is_crowded(
+    other_worker: int,
+) -> None:
+    mine = connection_shares.claim_slot(os.getpid())
+    try:
+        connection_shares.add_connections(mine, 5)
+        assert not connection_shares.crowded(mine)  # alone: there is nowhere to send one
+        theirs = connection_shares.claim_slot(other_worker)
+        connection_shares.add_connections(theirs, 4)
+        assert not connection_shares.crowded(mine) and not connection_shares.crowded(theirs)
+        connection_shares.add_connections(theirs, -1)  # 5 against 3: one belongs there
+        assert connection_shares.crowded(mine) and not connection_shares.crowded(theirs)
+        connection_shares.add_connections(mine, -1)  # the client reconnected to the sibling
+        connection_shares.add_connections(theirs, 1)
+        assert not connection_shares.crowded(mine) and not connection_shares.crowded(theirs)
+    finally:
+        connection_shares.forget_worker(os.getpid())
+        connection_shares.forget_worker(other_worker)
+
+
 def test_the_slot_of_a_worker_that_exited_is_free_again(other_worker: int) -> None:
     slot = connection_shares.claim_slot(other_worker)
     connection_shares.add_connections(slot, 5)
