@@ -162,17 +162,23 @@ def _fd_target(pid: int, fd: str) -> str:
         return ""
 
 
+def open_connections(service: RunningService, count: int) -> list[http.client.HTTPConnection]:
+    """``count`` keep-alive connections, each open and answered once."""
+    port = int(service.base_url.rsplit(":", 1)[1])
+    connections = []
+    for _ in range(count):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/api/health/live")
+        assert connection.getresponse().read() == b'{"status":"ok"}'
+        connections.append(connection)
+    return connections
+
+
 def test_keep_alive_connections_are_shared_equally_between_the_workers(
     tuned_service: RunningService,
 ) -> None:
-    port = int(tuned_service.base_url.rsplit(":", 1)[1])
-    connections = []
+    connections = open_connections(tuned_service, 8)
     try:
-        for _ in range(8):
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            connection.request("GET", "/api/health/live")
-            assert connection.getresponse().read() == b'{"status":"ok"}'
-            connections.append(connection)
         counts = connections_by_worker(tuned_service)
         assert sorted(counts.values()) == [4, 4], counts
     finally:
@@ -235,14 +241,8 @@ def test_a_worker_two_connections_above_its_sibling_hands_one_back(
     """Six connections split 3/3; the client closes two of one worker's. The other worker, now
     3 against 1, answers one request with ``Connection: close``, and the client's new
     connection goes to the sibling: 2/2."""
-    port = int(tuned_service.base_url.rsplit(":", 1)[1])
-    connections = []
+    connections = open_connections(tuned_service, 6)
     try:
-        for _ in range(6):
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            connection.request("GET", "/api/health/live")
-            connection.getresponse().read()
-            connections.append(connection)
         owners = [worker_of(tuned_service, c.sock) for c in connections]  # type: ignore[arg-type]
         light = [c for c, owner in zip(connections, owners, strict=True) if owner == owners[0]]
         for connection in light[:2]:
