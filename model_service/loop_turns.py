@@ -9,7 +9,8 @@ had arrived join, so a worker's two connections fell out of step (batches of one
 an answer).
 
 ``gevent.idle(priority)`` waits until the loop has polled and nothing of that priority or higher
-is pending. The three waits of a worker are ordered so that each comes after the ones above it:
+is pending. A worker waits at three priorities, highest first: :data:`CONNECTION`,
+:data:`BATCH_LEADER`, :data:`BACKGROUND`.
 """
 
 from __future__ import annotations
