@@ -140,17 +140,25 @@ def connections_by_worker(
     """How many connections each worker holds (read from /proc): established ones (TCP state
     01) unless ``states`` says otherwise."""
     port = int(service.base_url.rsplit(":", 1)[1])
-    inodes = set()
+    inodes = {
+        inode for local, _, state, inode in tcp_sockets() if local == port and state in states
+    }
+    return {pid: len(socket_inodes(pid) & inodes) for pid in worker_pids(service.process.pid)}
+
+
+def tcp_sockets() -> Iterator[tuple[int, int, str, str]]:
+    """Every IPv4 TCP socket of the machine (``/proc/net/tcp``): local port, remote port, state
+    (01 established, 08 close-wait...) and inode."""
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
-        local_port = int(fields[1].rsplit(":", 1)[1], 16)
-        if local_port == port and fields[3] in states:
-            inodes.add(fields[9])
-    counts = {}
-    for pid in worker_pids(service.process.pid):
-        links = [_fd_target(pid, fd) for fd in os.listdir(f"/proc/{pid}/fd")]
-        counts[pid] = sum(link[len("socket:[") : -1] in inodes for link in links)
-    return counts
+        local, remote = (int(address.rsplit(":", 1)[1], 16) for address in fields[1:3])
+        yield local, remote, fields[3], fields[9]
+
+
+def socket_inodes(pid: int) -> set[str]:
+    """The inodes of the sockets a worker holds open."""
+    links = (_fd_target(pid, fd) for fd in os.listdir(f"/proc/{pid}/fd"))
+    return {link[len("socket:[") : -1] for link in links if link.startswith("socket:[")}
 
 
 def _fd_target(pid: int, fd: str) -> str:
@@ -223,14 +231,10 @@ def test_a_burst_of_connections_opened_at_once_is_shared_equally(
 def worker_of(service: RunningService, client: socket.socket) -> int:
     """The worker that holds the server's end of ``client``'s connection."""
     client_port = client.getsockname()[1]
-    inode = ""
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if int(fields[2].rsplit(":", 1)[1], 16) == client_port and fields[3] == "01":
-            inode = fields[9]
+    established = [(remote, inode) for _, remote, state, inode in tcp_sockets() if state == "01"]
+    inodes = {inode for remote, inode in established if remote == client_port}
     for pid in worker_pids(service.process.pid):
-        links = [_fd_target(pid, fd) for fd in os.listdir(f"/proc/{pid}/fd")]
-        if f"socket:[{inode}]" in links:
+        if socket_inodes(pid) & inodes:
             return pid
     raise AssertionError(f"no worker holds the connection from port {client_port}")
 
