@@ -47,6 +47,7 @@ class MonitoringSettings:
     write_batch_size: int
     flush_interval_s: float
     writer_niceness: int
+    writer_idle: bool
     cleanup_interval_s: float
     psi_watch: float
     psi_drift: float
@@ -72,6 +73,7 @@ class MonitoringSettings:
             write_batch_size=max(1, int(settings.get("MONITORING_WRITE_BATCH_SIZE", 500))),
             flush_interval_s=max(0.01, float(settings.get("MONITORING_FLUSH_INTERVAL_S", 1.0))),
             writer_niceness=min(19, max(0, int(settings.get("MONITORING_WRITER_NICENESS", 10)))),
+            writer_idle=bool(settings.get("MONITORING_WRITER_IDLE", True)),
             cleanup_interval_s=float(settings.get("MONITORING_CLEANUP_INTERVAL_S", 3600)),
             psi_watch=float(settings.get("MONITORING_PSI_WATCH", 0.1)),
             psi_drift=float(settings.get("MONITORING_PSI_DRIFT", 0.25)),

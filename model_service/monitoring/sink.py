@@ -40,7 +40,7 @@ import orjson
 from flask import Flask
 
 from model_service import child_processes
-from model_service.monitoring.native import lower_thread_priority, os_select
+from model_service.monitoring.native import idle_scheduling, lower_thread_priority, os_select
 from model_service.monitoring.store import CaptureRow, Row
 
 logger = logging.getLogger(__name__)
@@ -212,10 +212,13 @@ def serve(receiver: socket.socket, app: Flask, master: int) -> None:
     for number in IGNORED_SIGNALS:
         signal.signal(number, signal.SIG_IGN)
     signal.signal(STOP_SIGNAL, lambda *_: stop.set())
-    writer = app.extensions[MONITOR_KEY].writer
+    monitor = app.extensions[MONITOR_KEY]
+    writer = monitor.writer
     # the whole process yields to the workers when the CPU is saturated: it then falls behind,
     # its socket fills and the workers drop rows before encoding them, where it costs least
     lower_thread_priority(writer.niceness)
+    if monitor.settings.writer_idle:  # and gives a core back the moment a request wants it
+        idle_scheduling()
     # the stop signal wakes the wait at once (its handler runs only between bytecodes)
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_read, False)

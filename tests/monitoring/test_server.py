@@ -20,7 +20,7 @@ from model_service.monitoring.tables import captures
 from tests.monitoring.conftest import IRIS, IRIS_ITEM
 from tests.monitoring.postgres import PostgresServer, postgres_binaries
 from tests.server.conftest import service_env, wait_for
-from tests.support import RunningService, capture_writer_pids, run_service
+from tests.support import RunningService, capture_writer_pids, run_service, worker_pids
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -125,6 +125,32 @@ def test_one_writer_process_writes_every_workers_captures_and_a_killed_one_is_re
         wait_for(lambda: len(stored_ids(url, "meanwhile")) == 300, "the captures sent meanwhile")
         assert len(capture_writers(service)) == 1
         assert dropped_total(service) == 0
+
+
+def scheduling_policies(pid: int) -> set[int]:
+    """The scheduling policy of every thread of a process."""
+    return {os.sched_getscheduler(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")}
+
+
+@pytest.mark.parametrize(
+    ("idle", "policy"), [("true", os.SCHED_IDLE), ("false", os.SCHED_OTHER)], ids=["idle", "nice"]
+)
+def test_the_writer_process_runs_on_idle_cpu_time_unless_told_otherwise(
+    tmp_path: Path, idle: str, policy: int
+) -> None:
+    """By default every thread of the writer process (the one inserting included) gives a core
+    back the moment a worker wants it; its captures are all written all the same."""
+    url = f"sqlite:///{tmp_path / 'monitoring.sqlite3'}"
+    with run_service(
+        GEVENT_WORKERS, env=written_often(url, MONITORING_WRITER_IDLE=idle)
+    ) as service:
+        assert predict_many(service, "idle", 100) == [200] * 100
+        wait_for(lambda: len(stored_ids(url, "idle")) == 100, "the captures")
+        (writer,) = capture_writers(service)
+        assert len(os.listdir(f"/proc/{writer}/task")) >= 2  # its writer thread is running
+        assert scheduling_policies(writer) == {policy}
+        for worker in worker_pids(service.process.pid):
+            assert scheduling_policies(worker) == {os.SCHED_OTHER}
 
 
 def test_without_a_writer_process_each_worker_writes_its_own_captures(tmp_path: Path) -> None:
