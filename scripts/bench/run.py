@@ -10,7 +10,9 @@ because keep-alive connections can pile onto one worker and halve a single run.
 
 Placement: the servers and wrk (two threads) share the machine's cores with no pinning, as they
 would on one host; every server is measured under the same placement, so compare servers by the
-ratios of one run. Tail latency is measured for our defaults (``model-service serve --workers N``),
+ratios of one run. Our defaults (``model-service serve --workers N``) and the hand-written route,
+whose ratios the targets are, run at the same time and their runs alternate, so a slow minute
+of a shared machine falls on both. Tail latency is measured for our defaults,
 the hand-written route and MLServer at concurrency 1, 4, 16 and 64, with the garbage-collection
 pauses over 10 ms that our workers saw meanwhile (``model_service_gc_pause_seconds``); two SVG
 plots of p99 and req/s against concurrency are written next to the JSON results.
@@ -28,7 +30,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
@@ -51,6 +53,8 @@ TAIL_CONCURRENCIES = (1, 4, 16, 64)
 DEFAULT_CLASS = "gevent"
 """The worker class ``model-service serve`` uses when none is given."""
 GC_PAUSE_LIMIT_S = 0.01
+HANDWRITTEN_KEY = "handwritten_side_by_side"
+"""Where :func:`bench_ours` leaves the hand-written route's cells for the baselines' results."""
 
 
 @dataclass
@@ -173,20 +177,31 @@ def measure(
     target: Target, options: Options, concurrencies: Sequence[int], batch: bool
 ) -> dict[str, Cell]:
     """Single-row cells at ``concurrencies`` and, when ``batch``, the 100-row cell."""
-    run_wrk(target.url, target.one_row, 16, 1)  # warm up both workers
-    cells = {}
-    for connections in concurrencies:
-        results = [
-            load_run(target, target.one_row, connections, options.seconds)
-            for _ in range(options.runs)
-        ]
-        cells[f"c{connections}"] = median_cell(results)
+    return measure_side_by_side({"": target}, options, concurrencies, batch)[""]
+
+
+def measure_side_by_side(
+    targets: Mapping[str, Target], options: Options, concurrencies: Sequence[int], batch: bool
+) -> dict[str, dict[str, Cell]]:
+    """The cells of :func:`measure` for several servers running at once, their runs taken in
+    turn (run 1 of each server, then run 2 of each...): a noisy minute on a shared machine
+    then falls on every server alike, so their ratios hold even when the machine's speed
+    drifts between the first cell and the last."""
+    for target in targets.values():
+        run_wrk(target.url, target.one_row, 16, 1)  # warm up both workers
+    cells: dict[str, dict[str, Cell]] = {name: {} for name in targets}
+    loads = [(f"c{connections}", "one_row", connections) for connections in concurrencies]
     if batch:
-        results = [
-            load_run(target, target.hundred_rows, BATCH_CONCURRENCY, options.seconds)
-            for _ in range(options.runs)
-        ]
-        cells["batch100"] = median_cell(results)
+        loads.append(("batch100", "hundred_rows", BATCH_CONCURRENCY))
+    for cell, body, connections in loads:
+        runs: dict[str, list[Run]] = {name: [] for name in targets}
+        for _ in range(options.runs):
+            for name, target in targets.items():
+                runs[name].append(
+                    load_run(target, getattr(target, body), connections, options.seconds)
+                )
+        for name in targets:
+            cells[name][cell] = median_cell(runs[name])
     return cells
 
 
@@ -245,10 +260,19 @@ def bench_ours(options: Options, work: Path, bodies: dict[str, Path]) -> dict[st
         with our_service(options, worker_class, True, work) as server:
             post_json(server.url + PREDICT_PATH, bodies["one"].read_bytes())
             results[f"{worker_class}_idle_rss_mib"] = worker_rss(server)
-            concurrencies = TAIL_CONCURRENCIES if worker_class == DEFAULT_CLASS else (1, 16, 64)
-            results[f"{worker_class}"] = measure(
-                our_target(server, bodies), options, concurrencies, batch=True
-            )
+            if worker_class == DEFAULT_CLASS:  # the targets' pair: run beside the hand-written
+                with baseline(options, "handwritten_app", work) as hand:
+                    cells = measure_side_by_side(
+                        {"ours": our_target(server, bodies), "hand": baseline_target(hand, bodies)},
+                        options,
+                        TAIL_CONCURRENCIES,
+                        batch=True,
+                    )
+                results[worker_class], results[HANDWRITTEN_KEY] = cells["ours"], cells["hand"]
+            else:
+                results[worker_class] = measure(
+                    our_target(server, bodies), options, (1, 16, 64), batch=True
+                )
             results[f"{worker_class}_rss_mib"] = worker_rss(server)
             results[f"{worker_class}_writer_rss_mib"] = [
                 round(rss_mib(pid), 1) for pid in server.capture_writer_pids()
@@ -283,15 +307,18 @@ def soak(server: Server, target: Target, requests: int) -> dict[str, object]:
     }
 
 
-def bench_baselines(options: Options, work: Path, bodies: dict[str, Path]) -> dict[str, object]:
-    results: dict[str, object] = {}
+def baseline_target(server: Server, bodies: dict[str, Path]) -> Target:
+    return Target(server, server.url + "/predict", bodies["one"], bodies["hundred"])
+
+
+def bench_baselines(
+    options: Options, work: Path, bodies: dict[str, Path], handwritten: object
+) -> dict[str, object]:
+    """The bare Flask app's cells; ``handwritten``: the hand-written route's, measured beside
+    our defaults (:func:`bench_ours`)."""
     with baseline(options, "bare_app", work) as server:
-        target = Target(server, server.url + "/predict", bodies["one"], bodies["hundred"])
-        results["bare"] = measure(target, options, (1, 64), batch=False)
-    with baseline(options, "handwritten_app", work) as server:
-        target = Target(server, server.url + "/predict", bodies["one"], bodies["hundred"])
-        results["handwritten"] = measure(target, options, TAIL_CONCURRENCIES, batch=True)
-    return results
+        bare = measure(baseline_target(server, bodies), options, (1, 64), batch=False)
+    return {"bare": bare, "handwritten": handwritten}
 
 
 def bench_mlserver(options: Options, work: Path) -> dict[str, object]:
@@ -379,7 +406,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         steps: list[tuple[str, Callable[[], object]]] = [
             ("in_process", lambda: inprocess.measure(1.0 if options.runs > 1 else 0.5)),
             ("ours", lambda: bench_ours(options, work, bodies)),
-            ("baselines", lambda: bench_baselines(options, work, bodies)),
+            (
+                "baselines",
+                lambda: bench_baselines(
+                    options,
+                    work,
+                    bodies,
+                    results["ours"].pop(HANDWRITTEN_KEY),  # type: ignore[attr-defined]
+                ),
+            ),
         ]
         if not options.skip_mlserver:
             steps.append(("mlserver", lambda: bench_mlserver(options, work)))
