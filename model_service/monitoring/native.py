@@ -59,15 +59,12 @@ def lower_thread_priority(niceness: int) -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
-def idle_scheduling() -> bool:
+def idle_scheduling() -> None:
     """Run the calling OS thread (and the threads it starts later) only on CPU time no other
     thread wants: Linux's ``SCHED_IDLE``, which a waking thread of normal priority preempts at
-    once. False where the system has no such policy."""
-    try:
+    once; nothing changes where the system has no such policy."""
+    with contextlib.suppress(OSError, AttributeError):
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (OSError, AttributeError):
-        return False
-    return True
 
 
 class Wakeup:
