@@ -7,6 +7,7 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from model_service.monitoring.sink import SOCKET_BUFFER_BYTES
 from model_service.monitoring.tables import captures
 from tests.monitoring.conftest import IRIS, IRIS_ITEM
 from tests.monitoring.postgres import PostgresServer, postgres_binaries
@@ -163,6 +165,42 @@ def test_without_a_writer_process_each_worker_writes_its_own_captures(tmp_path: 
         wait_for(lambda: len(stored_ids(url, "threads")) == 100, "the workers' own writes")
 
 
+ROWS_PER_REQUEST = 500
+CONCURRENT = 8
+QUEUE_SIZE = CONCURRENT * ROWS_PER_REQUEST
+"""A worker's queue holds every row the requests posted at once can bring it."""
+SMALLEST_ROW_BYTES = 100
+"""An iris capture row encoded (model, version, request id, four features, the answer) is
+longer than this."""
+
+
+def post_batches(service: RunningService, prefix: str) -> list[int]:
+    """Post :data:`CONCURRENT` batches of :data:`ROWS_PER_REQUEST` items (one capture row each)
+    at once; their statuses."""
+
+    def post(request_id: str) -> int:
+        response = requests.post(
+            service.url("/api/models/iris_model/predict"),
+            json=[IRIS_ITEM] * ROWS_PER_REQUEST,
+            headers={"X-Request-ID": request_id},
+            timeout=30,
+        )
+        return response.status_code
+
+    ids = [f"{prefix}-{n}" for n in range(CONCURRENT)]
+    with ThreadPoolExecutor(max_workers=CONCURRENT) as pool:
+        return list(pool.map(post, ids))
+
+
+def socket_bytes() -> int:
+    """The bytes the kernel lets datagrams waiting for the writer process take: the buffer the
+    service asks for, as this machine grants it (``net.core.wmem_max`` caps it)."""
+    receiving, sending = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    with receiving, sending:
+        sending.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER_BYTES)
+        return sending.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+
+
 def test_a_dead_database_drops_captures_not_predictions_and_capture_resumes() -> None:
     binaries = postgres_binaries()
     if binaries is None:
@@ -172,17 +210,26 @@ def test_a_dead_database_drops_captures_not_predictions_and_capture_resumes() ->
     database.start()
     try:
         url = database.new_database()
-        env = written_often(url, MONITORING_QUEUE_SIZE="50")
+        env = written_often(url, MONITORING_QUEUE_SIZE=str(QUEUE_SIZE))
         with run_service(GEVENT_WORKERS, env=env) as service:
-            # fewer than one worker's queue holds, so none can be dropped however slow the writer
+            # the most any worker can hold at once fits in its queue: none dropped, however
+            # slow the writer
             assert predict_many(service, "before", 40) == [200] * 40
-            wait_for(lambda: len(stored_ids(url, "before")) == 40, "capture before the stop")
+            assert post_batches(service, "before-batch") == [200] * CONCURRENT
+            wait_for(lambda: len(stored_ids(url, "before")) == 40 + CONCURRENT, "the captures")
             assert dropped_total(service) == 0
 
             database.stop()
+            # rows pile up in the writer process's queue, in the socket (megabytes on some
+            # machines: the kernel's limit), then in the workers' queues; requests go on until
+            # one is dropped, or until more rows were sent than all of them can hold
+            held_at_most = 3 * QUEUE_SIZE + socket_bytes() // SMALLEST_ROW_BYTES
             started = time.monotonic()
-            assert predict_many(service, "down", 400) == [200] * 400
+            statuses: list[int] = []
+            while dropped_total(service) == 0 and len(statuses) * ROWS_PER_REQUEST <= held_at_most:
+                statuses += post_batches(service, f"down-{len(statuses)}")
             seconds_down = time.monotonic() - started
+            assert statuses == [200] * len(statuses)
             assert dropped_total(service) > 0
 
             database.start()
