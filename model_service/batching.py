@@ -37,7 +37,7 @@ from typing import Any
 
 from prometheus_client import Histogram
 
-from model_service import loop_turns
+from model_service import connection_shares, loop_turns
 from model_service.errors import PredictionError, PredictionTimeout
 from model_service.model_manager import ServedModel
 from model_service.prediction import PredictBatch
@@ -251,9 +251,15 @@ class Batcher:
     def _gather(self, first: _Call) -> list[_Call]:
         """The leader's batch: itself plus queued calls, up to ``max_batch_size`` items."""
         limit = self.settings.max_batch_size
-        if self._yield_to_greenlets is not None and not self.settings.max_batch_latency_s:
+        if (
+            self._yield_to_greenlets is not None
+            and not self.settings.max_batch_latency_s
+            and not connection_shares.holds_one_connection()
+        ):
             # Under gevent nothing else runs while the leader predicts: let every connection
-            # with a request ready read it and queue first (loop_turns.BATCH_LEADER).
+            # with a request ready read it and queue first (loop_turns.BATCH_LEADER). A worker
+            # holding only the leader's connection has none to wait for (see
+            # model_service.workers for what skipping the turns saves at concurrency 1).
             self._yield_to_greenlets()
         with self._lock:
             if self.settings.max_batch_latency_s > 0:

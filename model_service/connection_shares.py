@@ -32,17 +32,27 @@ TCP_INFO_UNACKED_OFFSET = 24
 _memory = mmap.mmap(-1, SLOTS * 2 * 4)  # MAP_SHARED: (pid, connections) int32 pairs
 _table = memoryview(_memory).cast("i")
 _claim_lock = multiprocessing.Lock()
+_own_slot = -1
+"""The slot this process claimed (in a worker), or -1."""
 
 
 def claim_slot(pid: int) -> int:
     """Take a free slot for the worker ``pid`` (in the worker, once forked) and return it."""
+    global _own_slot
     with _claim_lock:
         for slot in range(SLOTS):
             owner = _table[2 * slot]
             if owner in (0, pid) or not process_exists(owner):
                 _table[2 * slot], _table[2 * slot + 1] = pid, 0
+                _own_slot = slot
                 return slot
     raise RuntimeError(f"More than {SLOTS} workers share one connection table.")
+
+
+def holds_one_connection() -> bool:
+    """Whether this process is a worker holding a single client connection (the one it is
+    answering): then no other connection of it has a request to read first."""
+    return _own_slot >= 0 and _table[2 * _own_slot + 1] <= 1
 
 
 def forget_worker(pid: int) -> None:

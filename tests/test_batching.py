@@ -396,6 +396,59 @@ assert batches == [[1, 2]], batches
 assert seen_by_background == [[[1, 2]]], seen_by_background
 """
 
+ALONE_ON_ITS_WORKER = """
+import os
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import gevent
+
+from model_service import connection_shares, loop_turns
+from model_service.batching import Batcher, BatchSettings
+
+# a gevent worker of the launcher, holding CONNECTIONS client connections
+connection_shares.add_connections(connection_shares.claim_slot(os.getpid()), CONNECTIONS)
+batches = []
+
+
+def run(served, items):
+    batches.append(list(items))
+    return items
+
+
+batcher = Batcher(run, BatchSettings())
+
+
+def connection(value, turn):
+    if turn is not None:
+        gevent.idle(turn)
+    batcher.predict(None, [value])
+
+
+gevent.joinall(
+    [gevent.spawn(connection, 2, loop_turns.CONNECTION), gevent.spawn(connection, 1, None)],
+    raise_error=True,
+)
+print(batches)
+"""
+
+
+@pytest.mark.parametrize(("connections", "batches"), [(1, "[[1], [2]]"), (2, "[[1, 2]]")])
+def test_a_batch_leader_alone_on_its_worker_predicts_without_waiting_for_a_turn(
+    connections: int, batches: str
+) -> None:
+    """The leader's turn of the loop is for the worker's other connections: a worker that
+    holds only the leader's has none, and its leader predicts at once. With two connections it
+    still waits for the other."""
+    script = ALONE_ON_ITS_WORKER.replace("CONNECTIONS", str(connections))
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == batches
+
 
 def test_under_gevent_a_batch_leader_waits_for_the_connections_whose_turn_comes_first() -> None:
     """A connection that answered a request waits for its turn (``loop_turns.CONNECTION``)

@@ -303,3 +303,27 @@ def test_a_client_pipelining_many_requests_does_not_hold_back_another() -> None:
         assert answered_first < 50, f"{answered_first} of 1000 pipelined answers came first"
         busy.close()
         other.close()
+
+
+def test_a_client_pipelining_alone_does_not_keep_a_new_connection_waiting() -> None:
+    """A worker holding a single connection reads its next request without giving the loop a
+    turn (nobody else would use it), but not while a connection waits to be accepted: one
+    opened while the worker is busy with 1000 pipelined requests is answered after a few of
+    them."""
+    with run_service(["--workers", "1"], env=service_env(IRIS)) as service:
+        port = int(service.base_url.rsplit(":", 1)[1])
+        busy = socket.create_connection(("127.0.0.1", port), timeout=10)
+        busy.sendall(b"GET /api/health/live HTTP/1.1\r\nHost: t\r\n\r\n" * 1000)
+        received = busy.recv(1 << 20)  # the worker has started on them
+        other = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        other.request("GET", "/api/health/live")
+        assert other.getresponse().read() == b'{"status":"ok"}'
+
+        busy.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            while chunk := busy.recv(1 << 20):
+                received += chunk
+        answered_first = received.count(b"HTTP/1.1 200")
+        assert answered_first < 100, f"{answered_first} of 1000 pipelined answers came first"
+        busy.close()
+        other.close()
