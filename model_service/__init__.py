@@ -26,8 +26,6 @@ def create_app(
     :param manager: an already loaded :class:`ModelManager` (tests, the preloading launcher);
         by default one is built and loads the configured models.
     """
-    from flask import Flask
-
     from model_service import (
         admin,
         batching,
@@ -47,9 +45,10 @@ def create_app(
     from model_service.json_provider import OrjsonProvider
     from model_service.runtime import EXTENSION_KEY, ServiceRuntime
     from model_service.settings import load_settings
+    from model_service.url_matching import ServiceFlask
 
     resolved = load_settings(settings)
-    app = Flask(__name__)
+    app = ServiceFlask(__name__)
     app.config.update(resolved)
     app.json = OrjsonProvider(app)
     if manager is None:
