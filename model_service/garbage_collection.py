@@ -1,5 +1,5 @@
 """Garbage collection for a serving process: the start-up heap frozen, young collections rarer,
-and every pause measured.
+no cycles made per request, and every pause measured.
 
 CPython's cyclic collector stops the whole process while it runs, and a full (generation-2)
 collection walks every object the process holds: the models, numpy, scikit-learn, Flask. Measured
@@ -16,6 +16,10 @@ under gevent a pause stalls every request of the worker. Two things remove them:
   collector run hundreds of times a second under load, each time walking the objects of every
   request in flight and promoting them to older generations, where they cost more later. Most of
   a request's objects are freed by reference counting before a higher threshold is reached.
+* **No cycles per request**: what reference counting frees never reaches a collection, so a
+  request that leaves no reference cycle adds nothing to the next one. werkzeug's URL matcher
+  left one per request; :mod:`model_service.url_matching` remembers matches instead, and a
+  worker under load now collects about once after start-up.
 
 Every collection in a worker is timed into ``model_service_gc_pause_seconds{generation}``, and
 ``model_service_gc_frozen_objects`` and ``model_service_gc_threshold{generation}`` report, for
