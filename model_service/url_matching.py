@@ -48,11 +48,8 @@ class RememberingMatcher(StateMachineMatcher):
         self._merge_slashes = value
         self.forget()
 
-    def add(self, rule: Rule) -> None:
-        self.forget()
-        super().add(rule)
-
     def update(self) -> None:
+        # the map calls this before its next match after any rule was added
         self.forget()
         super().update()
 
