@@ -30,7 +30,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
@@ -43,9 +43,10 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from model_service.flask_locals import current_globals, current_request
 from model_service.garbage_collection import CollectorStateCollector, record_pauses
 from model_service.model_manager import ServedModel
-from model_service.observability import request_model, request_seconds
+from model_service.observability import model_of, seconds_of
 from model_service.runtime import EXTENSION_KEY, ServiceRuntime
 from model_service.shadow import ShadowCounters
 
@@ -124,10 +125,12 @@ class ServiceMetrics:
 
     def observe_request(self, status: int) -> None:
         """Count the current request (called after its response is built)."""
-        endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        model, version = request_model()
+        state, current = current_globals(), current_request()
+        rule = current.url_rule
+        endpoint = rule.rule if rule is not None else "unmatched"
+        model, version = model_of(state, current)
         self.labelled(self.requests, endpoint, model, version, str(status)).inc()
-        self.labelled(self.request_seconds, endpoint, model, version).observe(request_seconds())
+        self.labelled(self.request_seconds, endpoint, model, version).observe(seconds_of(state))
 
     def observe_prediction(self, served: ServedModel, items: int, seconds: float) -> None:
         """A :data:`~model_service.runtime.PredictionObserver`: count rows and time the call."""

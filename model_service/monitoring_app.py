@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
+from model_service.flask_locals import current_request
 from model_service.model_manager import ServedModel
 from model_service.monitoring import Monitor, MonitoringSettings
 from model_service.observability import request_model
@@ -26,6 +27,9 @@ logger = logging.getLogger(__name__)
 MONITOR_KEY = "model_service.monitoring"
 ENTRY_POINT_HEADER = "X-Entry-Point"
 """The web UI's scripts say which page called the API (``web_form``, ``web_csv``)."""
+ENTRY_POINT_ENVIRON = "HTTP_" + ENTRY_POINT_HEADER.upper().replace("-", "_")
+"""Where the WSGI environ holds :data:`ENTRY_POINT_HEADER` (read there: ``request.headers``
+translates the name on every look-up)."""
 DECLARED_ENTRY_POINTS = {"web_form", "web_csv"}
 DECISIONS = {"primary", "canary", "shadow", "direct"}
 PREDICTION_ENDPOINTS = {"api.predict", "v2.infer", "views.predict_page"}
@@ -46,12 +50,13 @@ def current_monitor() -> Monitor:
 def current_entry_point() -> str:
     """Where the current request came in: ``rest_json``, ``rest_form``, ``rest_csv``, ``v2``,
     ``web_form`` or ``web_csv`` (the web pages' scripts declare theirs in a header)."""
-    declared = request.headers.get(ENTRY_POINT_HEADER, "")
+    current = current_request()  # one look-up through the proxy, not three
+    declared = current.environ.get(ENTRY_POINT_ENVIRON, "")
     if declared in DECLARED_ENTRY_POINTS:
         return declared
-    endpoint = request.endpoint or ""
+    endpoint = current.endpoint or ""
     if endpoint == "api.predict":
-        return _REST_BY_MIMETYPE.get(request.mimetype, "rest_json")
+        return _REST_BY_MIMETYPE.get(current.mimetype, "rest_json")
     if endpoint == "v2.infer":
         return "v2"
     if endpoint == "views.predict_page":

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple, Protocol
 from flask import current_app, g, has_request_context
 
 from model_service import prediction
+from model_service.flask_locals import current_globals
 from model_service.model_manager import ModelManager, ServedModel, version_key
 from model_service.routing import DIRECT, PRIMARY, RoutingPolicy, RoutingTable, validate
 
@@ -107,8 +108,8 @@ class ServiceRuntime:
                 shadows = tuple(v for v in policy.sample_shadows() if v != served.version)
             route = Route(served, decision, shadows)
         if has_request_context():
-            g.route = route
-            g.served_model = route.served
+            state = current_globals()  # one look-up through the proxy for both
+            state.route, state.served_model = route, route.served
         return route
 
     def predict(
@@ -133,17 +134,17 @@ class ServiceRuntime:
         elapsed = time.perf_counter() - started
         for observe in self.prediction_observers:
             observe(served, len(results), elapsed)
-        in_request = has_request_context()
-        if route is None and in_request:
-            route = g.get("route")
+        state = current_globals() if has_request_context() else None
+        if route is None and state is not None:
+            route = state.get("route")
         shadows = route.shadows if route is not None and self.shadow is not None and results else ()
         if self.capture is None and not shadows:
             return results
         # the request these items belong to, for the capture rows and the shadow copies
         if request_id is None:
-            request_id = g.get("request_id", "") if in_request else ""
+            request_id = state.get("request_id", "") if state is not None else ""
         if entry_point is None:
-            entry_point = self.entry_point_of() if in_request else UNKNOWN_ENTRY_POINT
+            entry_point = self.entry_point_of() if state is not None else UNKNOWN_ENTRY_POINT
         if self.capture is not None:
             decision = route.decision if route is not None and route.served is served else PRIMARY
             self.capture(

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from model_service import create_app
 from model_service.model_manager import ModelManager
 
 VALID = {"x": 1.5, "count": 2, "flag": True, "colour": "red"}
@@ -203,8 +204,53 @@ def test_a_body_over_the_size_limit_is_a_413(app: Any, client: FlaskClient) -> N
     assert_error(response, 413, "request_entity_too_large")
 
 
-def test_a_batch_over_the_item_limit_is_a_413(app: Any, client: FlaskClient) -> None:
-    app.extensions["model_service"].settings["MAX_BATCH_ITEMS"] = 3
+SERVER_BOUNDED = {"wsgi.input_terminated": True}
+"""What gunicorn declares: it stops the input stream at the body's end (the API then reads the
+stream itself instead of through werkzeug's limited stream)."""
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'{"x": 1.5, "count": 2}', "application/json"),
+        (b'[{"x": 1.5}, {"x": 2.5, "colour": "blue"}]', "application/json"),
+        (b"x,count\n1.5,2\n2.5,3\n", "text/csv"),
+        (b"x=1.5&count=2", "application/x-www-form-urlencoded"),
+        (b'{"x": "not a number"}', "application/json"),
+        (b'{"x": 1.5', "application/json"),
+    ],
+)
+def test_a_body_reads_the_same_from_a_server_bounded_stream(
+    client: FlaskClient, body: bytes, content_type: str
+) -> None:
+    through_werkzeug = client.post(PREDICT, data=body, content_type=content_type)
+    bounded = client.post(
+        PREDICT, data=body, content_type=content_type, environ_overrides=SERVER_BOUNDED
+    )
+    assert bounded.status_code == through_werkzeug.status_code
+    if bounded.status_code == 200:
+        assert bounded.get_json() == through_werkzeug.get_json()
+    else:
+        assert (
+            bounded.get_json()["error"]["details"]
+            == through_werkzeug.get_json()["error"]["details"]
+        )
+
+
+def test_a_server_bounded_body_over_the_size_limit_is_a_413(app: Any, client: FlaskClient) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    body = b"[" + b"1," * 1000 + b"1]"
+    response = client.post(
+        PREDICT, data=body, content_type="application/json", environ_overrides=SERVER_BOUNDED
+    )
+    assert_error(response, 413, "request_entity_too_large")
+    within = client.post(PREDICT, json=[VALID] * 3, environ_overrides=SERVER_BOUNDED)
+    assert within.status_code == 200, within.get_data(as_text=True)
+
+
+def test_a_batch_over_the_item_limit_is_a_413(settings: dict[str, Any]) -> None:
+    client = create_app({**settings, "MAX_BATCH_ITEMS": 3}).test_client()
+    assert client.post(PREDICT, json=[VALID] * 3).status_code == 200
     response = client.post(PREDICT, json=[VALID] * 4)
     assert "at most 3" in assert_error(response, 413, "payload_too_large")["message"]
 

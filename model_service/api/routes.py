@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import Response
 
 from model_service.api import api
 from model_service.api.request_body import read_items
@@ -13,6 +13,7 @@ from model_service.api.schemas import (
     model_list_schema,
     model_metadata_schema,
 )
+from model_service.flask_locals import current_request
 from model_service.model_manager import ServedModel
 from model_service.responses import json_response
 from model_service.routing import ROUTING_KEY_HEADER
@@ -58,8 +59,7 @@ def _model_and_items(
     runtime: ServiceRuntime, name: str, version: str | None
 ) -> tuple[ServedModel, list[Any], bool]:
     """The requested model and the items of the request body (predict and explain share it)."""
-    served = runtime.route(name, version, request.headers.get(ROUTING_KEY_HEADER)).served
-    items, batch = read_items(
-        request, served.input_schema.json_schema, runtime.settings["MAX_BATCH_ITEMS"]
-    )
+    current = current_request()  # read_items looks at it a dozen times
+    served = runtime.route(name, version, current.headers.get(ROUTING_KEY_HEADER)).served
+    items, batch = read_items(current, served.input_schema.json_schema)
     return served, items, batch
