@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from gunicorn.config import Config
 
 from model_service import connection_shares
-from model_service.workers import HeadWithBodySocket
+from model_service.workers import HeadWithBodySocket, freeze_settings
 
 
 class RecordingSocket:
@@ -82,6 +83,25 @@ def other_worker() -> Iterator[int]:
     yield process.pid
     process.kill()
     process.wait()
+
+
+def test_frozen_settings_read_as_before_without_gunicorns_look_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cfg = Config()
+    cfg.set("workers", 3)
+    cfg.set("forwarded_allow_ips", "10.0.0.1,127.0.0.1")
+    cfg.set("limit_request_fields", 50)
+    before = {name: getattr(cfg, name) for name in cfg.settings}
+    freeze_settings(cfg)
+
+    def refuse(self: Config, name: str) -> None:
+        raise AssertionError(f"{name} was looked up through Config.__getattr__")
+
+    monkeypatch.setattr(Config, "__getattr__", refuse)
+    assert {name: getattr(cfg, name) for name in cfg.settings} == before
+    assert cfg.forwarded_allow_ips == ["10.0.0.1", "127.0.0.1"]
+    assert not cfg.is_ssl
 
 
 def test_a_worker_over_its_share_stops_accepting_and_the_other_takes_over(
