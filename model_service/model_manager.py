@@ -88,6 +88,8 @@ class ModelManager:
     # name -> version -> model; replaced as a whole on change, so readers never see a half update
     _models: dict[str, dict[str, ServedModel]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # name -> (its versions as published in _models, the highest of them); emptied on change
+    _highest: dict[str, tuple[dict[str, ServedModel], str]] = field(default_factory=dict)
 
     # --- loading ------------------------------------------------------------------------------
 
@@ -171,7 +173,7 @@ class ModelManager:
             # a version unloaded while the new instances loaded stays unloaded
             current.update({s.version: s for s in fresh if s.version in current})
             if current:
-                self._models = {**self._models, name: current}
+                self._publish({**self._models, name: current})
         logger.info("Reloaded model %s versions %s", name, [s.version for s in fresh])
         return fresh
 
@@ -211,7 +213,7 @@ class ModelManager:
                     "another version."
                 )
             versions[served.version] = served
-            self._models = {**self._models, served.qualified_name: versions}
+            self._publish({**self._models, served.qualified_name: versions})
 
     def unload(self, name: str, version: str | None = None) -> list[ServedModel]:
         """Stop serving one version of a model (or every version); return what was removed."""
@@ -223,7 +225,7 @@ class ModelManager:
             models = {**self._models, name: versions}
             if not versions or version is None:
                 del models[name]
-            self._models = models
+            self._publish(models)
         return removed
 
     # --- look-ups -----------------------------------------------------------------------------
@@ -234,11 +236,27 @@ class ModelManager:
         if not versions:
             raise ModelNotFound(name)
         if version is None:
-            version = self.default_versions.get(name) or max(versions, key=version_key)
+            version = self.default_versions.get(name) or self._highest_version(name, versions)
         served = versions.get(version)
         if served is None:
             raise ModelNotFound(name, version)
         return served
+
+    def _highest_version(self, name: str, versions: dict[str, ServedModel]) -> str:
+        """The highest of ``versions`` (the published versions of ``name``), remembered until
+        they change: ordering them cost 2-3 us of every unversioned prediction."""
+        remembered = self._highest.get(name)
+        if remembered is not None and remembered[0] is versions:
+            return remembered[1]
+        highest = max(versions, key=version_key)
+        self._highest[name] = (versions, highest)
+        return highest
+
+    def _publish(self, models: dict[str, dict[str, ServedModel]]) -> None:
+        """Make ``models`` the served ones (lock held); what was remembered of the old ones is
+        forgotten, so it keeps no unloaded model alive."""
+        self._models = models
+        self._highest = {}
 
     def serves(self, name: str) -> bool:
         """Whether some version of ``name`` is loaded."""

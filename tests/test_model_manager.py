@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -139,6 +141,19 @@ def test_unload_one_version_keeps_the_other() -> None:
     manager.unload("echo")
     with pytest.raises(ModelNotFound):
         manager.get_model("echo")
+
+
+def test_the_default_version_follows_loads_and_unloads() -> None:
+    manager = loaded(EchoModel)
+    assert manager.get_model("echo").version == "1.0.0"
+    manager.add_model_class(EchoModelV2)
+    assert manager.get_model("echo").version == "2.0.0"
+    manager.unload("echo", "2.0.0")
+    last = weakref.ref(manager.get_model("echo"))
+    assert last().version == "1.0.0"  # type: ignore[union-attr]
+    manager.unload("echo")
+    gc.collect()
+    assert last() is None, "the manager still holds a model it no longer serves"
 
 
 def test_version_order_is_semantic() -> None:
