@@ -108,7 +108,7 @@ class ServiceRuntime:
                 shadows = tuple(v for v in policy.sample_shadows() if v != served.version)
             route = Route(served, decision, shadows)
         if has_request_context():
-            state = current_globals()  # one look-up through the proxy for both
+            state = current_globals()  # g itself, taken once for both
             state.route, state.served_model = route, route.served
         return route
 
