@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -65,12 +65,10 @@ def shorten(text: str, limit: int = MAX_ECHOED_CHARACTERS) -> str:
 def read_items(
     request: Request,
     input_json_schema: Mapping[str, Any],
-    max_items: int | None = None,
     limits: InputLimits | None = None,
 ) -> tuple[list[Any], bool]:
     """Return ``(items, is_batch)`` from the request body.
 
-    :param max_items: overrides ``limits.max_items`` (kept for callers that pass only it).
     :param limits: default: the current app's (:func:`app_limits`).
     :raises InvalidInput: the body cannot be read (malformed JSON, unconvertible fields, too deep,
         a string too long...).
@@ -78,8 +76,6 @@ def read_items(
     :raises PayloadTooLarge: the batch has more items than the limit.
     """
     limits = limits or app_limits()
-    if max_items is not None:
-        limits = replace(limits, max_items=max_items)
     mimetype = request.mimetype
     if mimetype in JSON_TYPES or mimetype.endswith("+json"):
         items, batch = _json_items(read_body(request), input_json_schema, limits)
@@ -109,42 +105,34 @@ def read_body(request: Request, cache: bool = False) -> bytes:
     werkzeug stops a chunked body (no ``Content-Length``) at the limit without complaint, so a
     body that fills the limit exactly is taken as cut short; a broken chunked encoding that the
     server raises on while we read is the client's error (400), not ours.
+
+    A body whose length the client gave is read straight from the server's stream when the
+    server bounds that stream (``wsgi.input_terminated``; gunicorn stops it at the
+    ``Content-Length`` it parsed), after the same 413 check werkzeug makes: werkzeug's own path
+    (a ``LimitedStream`` over that stream, and the header parsed again) cost about 10 us of
+    every prediction. Chunked bodies, cached reads (forms) and other servers take werkzeug's.
     """
+    environ = request.environ
+    length = get_content_length(environ)
+    limit = request.max_content_length
+    if length is not None and limit is not None and length > limit:
+        raise RequestEntityTooLarge()
     try:
-        body = _read_body(request, cache)
+        if length is not None and not cache and "wsgi.input_terminated" in environ:
+            body: bytes = environ["wsgi.input"].read(length)
+        else:
+            body = request.get_data(cache=cache)
     except HTTPException:
         raise
     except Exception:
         raise InvalidInput(
             "The request body could not be read: its chunked encoding or length is broken."
         ) from None
-    limit = request.max_content_length
-    if request.content_length is None and limit is not None and len(body) >= limit:
+    if length is None and limit is not None and len(body) >= limit:
         raise PayloadTooLarge(
             f"The request body is larger than this service accepts ({limit} bytes at most)."
         )
     return body
-
-
-def _read_body(request: Request, cache: bool) -> bytes:
-    """The body as werkzeug's ``get_data`` reads it; straight from the server's stream when the
-    server bounds it and the client gave its length.
-
-    gunicorn (which sets ``wsgi.input_terminated``) stops its input stream at the
-    ``Content-Length`` it parsed, so nothing is left to limit once that length is within
-    ``MAX_CONTENT_LENGTH``; werkzeug's own path (a ``LimitedStream`` over that stream, and the
-    header parsed again) cost about 10 us of every prediction.
-    """
-    environ = request.environ
-    if not cache and "wsgi.input_terminated" in environ:
-        length = get_content_length(environ)
-        if length is not None:
-            limit = request.max_content_length
-            if limit is not None and length > limit:
-                raise RequestEntityTooLarge()
-            body: bytes = environ["wsgi.input"].read(length)
-            return body
-    return request.get_data(cache=cache)
 
 
 def check_item_count(count: int, max_items: int) -> None:
