@@ -16,6 +16,12 @@ if TYPE_CHECKING:
     from flask.ctx import _AppCtxGlobals
 
 
+def environ_key(header: str) -> str:
+    """Where the WSGI environ holds ``header`` (``X-Request-ID``: ``HTTP_X_REQUEST_ID``), for a
+    header read on every request: ``request.headers`` translates the name on each look-up."""
+    return "HTTP_" + header.upper().replace("-", "_")
+
+
 def current_request() -> Request:
     """The request being handled (outside a request: :class:`RuntimeError`, as the proxy)."""
     return cast(Request, request._get_current_object())  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
-from model_service.flask_locals import current_request
+from model_service.flask_locals import current_request, environ_key
 from model_service.model_manager import ServedModel
 from model_service.monitoring import Monitor, MonitoringSettings
 from model_service.observability import request_model
@@ -27,9 +27,7 @@ logger = logging.getLogger(__name__)
 MONITOR_KEY = "model_service.monitoring"
 ENTRY_POINT_HEADER = "X-Entry-Point"
 """The web UI's scripts say which page called the API (``web_form``, ``web_csv``)."""
-ENTRY_POINT_ENVIRON = "HTTP_" + ENTRY_POINT_HEADER.upper().replace("-", "_")
-"""Where the WSGI environ holds :data:`ENTRY_POINT_HEADER` (read there: ``request.headers``
-translates the name on every look-up)."""
+ENTRY_POINT_ENVIRON = environ_key(ENTRY_POINT_HEADER)
 DECLARED_ENTRY_POINTS = {"web_form", "web_csv"}
 DECISIONS = {"primary", "canary", "shadow", "direct"}
 PREDICTION_ENDPOINTS = {"api.predict", "v2.infer", "views.predict_page"}

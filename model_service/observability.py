@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from flask import Flask, Request, Response, request
 
 from model_service.errors import ServingError
-from model_service.flask_locals import current_globals, current_request
+from model_service.flask_locals import current_globals, current_request, environ_key
 from model_service.json_provider import dumps_bytes
 from model_service.routing import MODEL_VERSION_HEADER
 from model_service.runtime import current_runtime
@@ -38,9 +38,7 @@ if TYPE_CHECKING:
     from flask.ctx import _AppCtxGlobals  # the type of ``g``
 
 REQUEST_ID_HEADER = "X-Request-ID"
-REQUEST_ID_ENVIRON = "HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")
-"""Where the WSGI environ holds the client's ``X-Request-ID`` (read there, not through
-``request.headers``, which translates the name on every look-up)."""
+REQUEST_ID_ENVIRON = environ_key(REQUEST_ID_HEADER)
 SERVICE_LOGGER = "model_service"
 _ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _REQUEST_FIELDS = ("request_id", "model", "version", "status", "duration_ms")
@@ -219,13 +217,8 @@ def model_of(state: _AppCtxGlobals, current: Request) -> tuple[str, str]:
     return (served.qualified_name, served.version)
 
 
-def request_seconds() -> float:
-    """Seconds since the current request started."""
-    return seconds_of(current_globals())
-
-
 def seconds_of(state: _AppCtxGlobals) -> float:
-    """:func:`request_seconds` from the request's ``g``."""
+    """Seconds since the request whose ``g`` is ``state`` started."""
     started: float = state.get("started", time.perf_counter())
     return time.perf_counter() - started
 
